@@ -1,0 +1,72 @@
+"""The analyzer contract: `load()` once, `analyze(frames)` per batch.
+
+Frozen values cross the boundary: a `Frame` in, `Finding`s out. Boxes are normalised to
+0..1 of the frame so every consumer (database, socket, overlay) shares one coordinate space.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    pts: float
+    image: np.ndarray  # H x W x 3, RGB, uint8
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    label: str
+    confidence: float
+    box: Box
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnalyzerStatus:
+    name: str
+    state: Literal["ready", "disabled", "error"]
+    message: str = ""
+
+
+class Analyzer(ABC):
+    key: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]
+    # Files this analyzer needs under MODELS_DIR; missing ones disable it, never crash.
+    weights: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+
+    def status(self) -> AnalyzerStatus:
+        missing = [name for name in self.weights if not (self.models_dir / name).is_file()]
+        if missing:
+            return AnalyzerStatus(
+                self.key,
+                "disabled",
+                f"missing weights {', '.join(missing)} in {self.models_dir}: run `manage.py fetch_models`",
+            )
+        return AnalyzerStatus(self.key, "ready")
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load models once, before the first batch."""
+
+    @abstractmethod
+    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+        """One list of findings per input frame, in order."""

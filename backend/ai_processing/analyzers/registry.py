@@ -1,0 +1,29 @@
+"""Analyzers are found by scanning `plugins/`, not listed by hand: adding one is adding a file.
+
+A plug-in that fails to import is logged and skipped; the platform runs on without it."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from functools import cache
+
+from ai_processing.analyzers import plugins
+from ai_processing.analyzers.base import Analyzer
+
+logger = logging.getLogger(__name__)
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_all_subclasses(direct))]
+
+
+@cache
+def analyzer_types() -> dict[str, type[Analyzer]]:
+    for module in pkgutil.iter_modules(plugins.__path__):
+        try:
+            importlib.import_module(f"{plugins.__name__}.{module.name}")
+        except Exception:
+            logger.exception("analyzer plug-in %s failed to import; skipped", module.name)
+    return {cls.key: cls for cls in _all_subclasses(Analyzer) if getattr(cls, "key", None)}

@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+
+from streaming.models import MediaSegment, Stream
+
+
+class Brand(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brands")
+    name = models.CharField(max_length=120)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other spellings matched in on-screen text.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="brand_unique_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BrandReferenceImage(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="reference_images")
+    image = models.ImageField(upload_to="brands/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class FrameAnalysis(models.Model):
+    """The results of every analyzer for one sampled frame."""
+
+    segment = models.ForeignKey(MediaSegment, on_delete=models.CASCADE, related_name="frames")
+    # Denormalised so time-range queries scan one index without a join.
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="frames")
+    pts = models.FloatField(help_text="Seconds from the stream's start, from the decoded frame.")
+    pdt = models.DateTimeField(help_text="Wall clock of the frame: segment PDT + offset.")
+    timings = models.JSONField(default=dict, help_text="Milliseconds per analyzer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pdt"]
+        constraints = [models.UniqueConstraint(fields=["segment", "pts"], name="frame_unique_segment_pts")]
+        indexes = [models.Index(fields=["stream", "pdt"], name="frame_stream_pdt")]
+
+
+class Detection(models.Model):
+    frame = models.ForeignKey(FrameAnalysis, on_delete=models.CASCADE, related_name="detections")
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="detections")
+    pdt = models.DateTimeField()
+    pts = models.FloatField()
+    analyzer = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20, help_text="object, face, logo, text, scene, ...")
+    label = models.CharField(max_length=200)
+    confidence = models.FloatField()
+    # The box, normalised to 0..1 of the frame, origin top left.
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="detections")
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["pdt", "id"]
+        indexes = [
+            models.Index(fields=["stream", "pdt"], name="detection_stream_pdt"),
+            models.Index(fields=["stream", "kind", "pdt"], name="detection_stream_kind_pdt"),
+            models.Index(fields=["brand", "pdt"], name="detection_brand_pdt"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1), name="detection_confidence_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(x__gte=0, y__gte=0, w__gte=0, h__gte=0)
+                & models.Q(x__lte=1, y__lte=1, w__lte=1, h__lte=1),
+                name="detection_box_normalised",
+            ),
+        ]

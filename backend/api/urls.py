@@ -1,0 +1,27 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import auth, brands, health, results, streams
+
+urlpatterns = [
+    path("health", health.HealthView.as_view(), name="health"),
+    path("auth/login/", auth.LoginView.as_view(), name="auth-login"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
+    path("auth/token/", auth.TokenView.as_view(), name="auth-token"),
+    path("auth/me/", auth.MeView.as_view(), name="auth-me"),
+    path("streams/", streams.StreamListCreateView.as_view(), name="stream-list"),
+    path("streams/<uuid:stream_id>/", streams.StreamDetailView.as_view(), name="stream-detail"),
+    path("streams/<uuid:stream_id>/rotate-key/", streams.StreamRotateKeyView.as_view(), name="stream-rotate-key"),
+    path("streams/<uuid:stream_id>/analysis/", streams.StreamAnalysisView.as_view(), name="stream-analysis"),
+    path("streams/<uuid:stream_id>/mode/", streams.StreamModeView.as_view(), name="stream-mode"),
+    path("streams/<uuid:stream_id>/segments/", streams.SegmentListView.as_view(), name="stream-segments"),
+    path("streams/<uuid:stream_id>/detections/", results.DetectionListView.as_view(), name="stream-detections"),
+    path("brands/", brands.BrandListCreateView.as_view(), name="brand-list"),
+    path("brands/<int:brand_id>/", brands.BrandDetailView.as_view(), name="brand-detail"),
+    path("brands/<int:brand_id>/images/", brands.BrandImageCreateView.as_view(), name="brand-images"),
+    path(
+        "brands/<int:brand_id>/images/<int:image_id>/", brands.BrandImageDetailView.as_view(), name="brand-image-detail"
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

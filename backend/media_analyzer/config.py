@@ -1,0 +1,93 @@
+"""Typed start-up configuration, read from the environment once, at the edge.
+
+Settings modules call `load_config()`; nothing else reads `os.environ`. Every bad value
+raises `ConfigError` with one line naming the variable, so a mistyped deployment fails at
+start-up instead of at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Mapping
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(ImproperlyConfigured):
+    """A bad environment variable; the message names it."""
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    secret_key: str | None = Field(default=None, title="DJANGO_SECRET_KEY", min_length=32)
+    debug: bool = Field(default=False, title="DJANGO_DEBUG")
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"], title="DJANGO_ALLOWED_HOSTS")
+    csrf_trusted_origins: list[str] = Field(default_factory=list, title="DJANGO_CSRF_TRUSTED_ORIGINS")
+    data_dir: Path = Field(default=REPO_ROOT / "var", title="MEDIA_ANALYZER_DATA_DIR")
+    database_url: str | None = Field(default=None, title="DATABASE_URL")
+    redis_url: str | None = Field(default=None, title="REDIS_URL")
+    celery_broker_url: str | None = Field(default=None, title="CELERY_BROKER_URL")
+    media_storage: Literal["local", "gcs"] = Field(default="local", title="MEDIA_STORAGE")
+    gcs_bucket: str | None = Field(default=None, title="GCS_BUCKET")
+    gcs_project: str | None = Field(default=None, title="GCS_PROJECT")
+    models_dir: Path | None = Field(default=None, title="MODELS_DIR")
+    analyzers: list[str] = Field(default_factory=lambda: ["objects", "visual"], title="ANALYZERS")
+    log_format: Literal["text", "json"] = Field(default="text", title="LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", title="LOG_LEVEL")
+    admin_password: str | None = Field(default=None, title="ADMIN_PASSWORD", min_length=12)
+    upload_max_bytes: int = Field(default=2 * 1024**3, title="UPLOAD_MAX_BYTES", ge=1024)
+    image_max_bytes: int = Field(default=10 * 1024**2, title="IMAGE_MAX_BYTES", ge=1024)
+
+    @field_validator("database_url", "redis_url", "celery_broker_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError("must be a URL such as scheme://host:port/name")
+        return value
+
+    @property
+    def services_mode(self) -> bool:
+        return self.redis_url is not None
+
+    @property
+    def broker_url(self) -> str | None:
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def media_root(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+
+# Environment variable -> field; list fields are comma-separated.
+_ENV_FIELDS = {field.title: name for name, field in Config.model_fields.items()}
+_LIST_FIELDS = {"allowed_hosts", "csrf_trusted_origins", "analyzers"}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for variable, name in _ENV_FIELDS.items():
+        value = environ.get(variable)
+        if value is None or value == "":
+            continue
+        raw[name] = [item.strip() for item in value.split(",") if item.strip()] if name in _LIST_FIELDS else value
+    try:
+        config = Config(**raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = Config.model_fields[str(error["loc"][0])].title
+        shown = environ.get(variable, "")
+        shown = "<hidden>" if "SECRET" in variable or "PASSWORD" in variable else repr(shown)
+        raise ConfigError(f"{variable}={shown}: {error['msg']}") from None
+    if config.media_storage == "gcs" and not config.gcs_bucket:
+        raise ConfigError("GCS_BUCKET: required when MEDIA_STORAGE=gcs")
+    return config

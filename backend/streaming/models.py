@@ -1,0 +1,75 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Stream(models.Model):
+    class Status(models.TextChoices):
+        OFFLINE = "offline"
+        LIVE = "live"
+        ENDED = "ended"
+
+    class Mode(models.TextChoices):
+        REALTIME = "realtime"
+        BATCH = "batch"
+
+    # A UUID, so stream URLs (API, HLS, WebSocket) cannot be enumerated.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="streams")
+    name = models.CharField(max_length=120)
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    key_rotated_at = models.DateTimeField()
+    ingest_enabled = models.BooleanField(default=True, help_text="A disabled stream refuses publishers.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    processing_mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.REALTIME)
+    analysis_enabled = models.BooleanField(default=True)
+    enabled_analyzers = models.JSONField(default=list, blank=True)
+    sampling_fps = models.FloatField(default=2.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    live_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="stream_owner_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sampling_fps__gt=0) & models.Q(sampling_fps__lte=30), name="stream_sampling_fps_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MediaSegment(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ANALYZING = "analyzing"
+        DONE = "done"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="segments")
+    seq = models.PositiveIntegerField()
+    file = models.FileField(upload_to="segments/", max_length=300)
+    duration = models.FloatField(help_text="Seconds.")
+    start_pts = models.FloatField(help_text="Seconds from the stream's start.")
+    program_date_time = models.DateTimeField(help_text="Wall clock of the segment's first frame.")
+    bytes = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    state_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="segment_unique_stream_seq")]
+        indexes = [
+            models.Index(fields=["stream", "program_date_time"], name="segment_stream_pdt"),
+            models.Index(fields=["state", "created_at"], name="segment_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream_id}#{self.seq}"
