@@ -15,7 +15,7 @@ import imageio_ffmpeg
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -72,8 +72,9 @@ def _broker() -> str:
 
 
 def _storage() -> str:
-    default_storage.exists("health-check-probe")
-    return type(default_storage).__name__
+    storage = storages["default"]
+    storage.exists("health-check-probe")
+    return type(storage).__name__
 
 
 @cache
