@@ -80,3 +80,11 @@ def test_production_settings_pass_the_deploy_check():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_variable_is_documented():
+    from media_analyzer.config import Config
+
+    reference = (BACKEND.parent / "docs" / "configuration.md").read_text()
+    missing = [field.title for field in Config.model_fields.values() if f"`{field.title}`" not in reference]
+    assert missing == []
