@@ -14,8 +14,8 @@ ensure_venv() {
   stamp="$(sha256sum "$root/pyproject.toml" | cut -c1-16)-$extras"
   if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$stamp" ]; then
     echo "== installing Python packages ($spec)"
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
-    (cd "$root" && "$venv/bin/python" -m pip install --quiet -e "$spec")
+    "$venv/bin/python" -m pip install -qq --upgrade pip
+    (cd "$root" && "$venv/bin/python" -m pip install -qq -e "$spec")
     echo "$stamp" > "$venv/.installed"
   fi
   export PATH="$venv/bin:$PATH"
