@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from ai_processing.models import Brand, BrandReferenceImage
+from ai_processing.analyzers.base import Finding, Frame
+from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
+from media_analyzer.events import broadcast
 from media_analyzer.files import files_delete_on_commit
+from streaming.models import MediaSegment
 
 
 def brand_create(*, owner: AbstractBaseUser, name: str, aliases: list[str] | None = None) -> Brand:
@@ -47,3 +53,70 @@ def _clean_aliases(aliases: list[str]) -> list[str]:
 def brand_reference_image_delete(*, reference: BrandReferenceImage) -> None:
     files_delete_on_commit([reference.image])
     reference.delete()
+
+
+def results_store(
+    *,
+    segment: MediaSegment,
+    frames: list[Frame],
+    findings: list[list[tuple[str, Finding]]],
+    timings: dict[str, float],
+    note: str = "",
+) -> list[FrameAnalysis]:
+    """Replaces the segment's results in one transaction (so a re-run never duplicates),
+    marks it done, and publishes one `analysis.frame` per frame after commit."""
+    with transaction.atomic():
+        FrameAnalysis.objects.filter(segment=segment).delete()
+        rows = FrameAnalysis.objects.bulk_create(
+            FrameAnalysis(
+                segment=segment, stream_id=segment.stream_id, pts=frame.pts,
+                pdt=segment.program_date_time + timedelta(seconds=frame.pts - segment.start_pts), timings=timings,
+            )  # fmt: skip
+            for frame in frames
+        )
+        detections = [
+            _detection(row, analyzer, finding) for row, frame_findings in zip(rows, findings)
+            for analyzer, finding in frame_findings
+        ]  # fmt: skip
+        Detection.objects.bulk_create(detections)
+        MediaSegment.objects.filter(pk=segment.pk).update(
+            state=MediaSegment.State.DONE, state_reason=note, updated_at=timezone.now()
+        )
+        by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
+        for detection in detections:
+            by_frame[detection.frame.pk].append(detection)
+        messages = [frame_message(segment, row, by_frame[row.pk]) for row in rows]
+        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
+    return rows
+
+
+def _detection(row: FrameAnalysis, analyzer: str, finding: Finding) -> Detection:
+    x, y = _unit(finding.box.x), _unit(finding.box.y)
+    return Detection(
+        frame=row, stream_id=row.stream_id, pdt=row.pdt, pts=row.pts, analyzer=analyzer, kind=finding.kind,
+        label=finding.label[:200], confidence=_unit(finding.confidence), x=x, y=y,
+        w=min(_unit(finding.box.w), 1 - x), h=min(_unit(finding.box.h), 1 - y), extra=finding.extra,
+    )  # fmt: skip
+
+
+def _unit(value: float) -> float:
+    return min(max(float(value), 0.0), 1.0)
+
+
+def frame_message(segment: MediaSegment, row: FrameAnalysis, detections: list[Detection]) -> dict:
+    """The `analysis.frame` wire message (docs/protocol)."""
+    return {
+        "type": "analysis.frame",
+        "stream_id": str(segment.stream_id),
+        "segment_seq": segment.seq,
+        "pts": round(row.pts, 4),
+        "pdt": row.pdt.isoformat(),
+        "detections": [
+            {
+                "analyzer": d.analyzer, "kind": d.kind, "label": d.label, "confidence": round(d.confidence, 4),
+                "box": {"x": round(d.x, 5), "y": round(d.y, 5), "w": round(d.w, 5), "h": round(d.h, 5)},
+                "extra": d.extra,
+            }  # fmt: skip
+            for d in detections
+        ],
+    }

@@ -37,9 +37,18 @@ class Config(BaseModel):
     gcs_project: str | None = Field(default=None, title="GCS_PROJECT")
     models_dir: Path | None = Field(default=None, title="MODELS_DIR")
     analyzers: list[str] = Field(default_factory=lambda: ["objects", "visual"], title="ANALYZERS")
+    realtime_lag_bound_s: float = Field(default=10.0, title="REALTIME_LAG_BOUND_S", gt=0)
+    analysis_threads: int = Field(default=1, title="ANALYSIS_THREADS", ge=1, le=32)
     log_format: Literal["text", "json"] = Field(default="text", title="LOG_FORMAT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", title="LOG_LEVEL")
     admin_password: str | None = Field(default=None, title="ADMIN_PASSWORD", min_length=12)
+    rtmp_host: str = Field(default="127.0.0.1", title="RTMP_HOST")
+    rtmp_port: int = Field(default=1935, title="RTMP_PORT", ge=0, le=65535)
+    rtmp_public_url: str = Field(default="rtmp://127.0.0.1:1935/live", title="RTMP_PUBLIC_URL")
+    ingest_in_web: bool | None = Field(default=None, title="INGEST_IN_WEB")
+    hls_segment_seconds: float = Field(default=2.0, title="HLS_SEGMENT_SECONDS", ge=1.0, le=10.0)
+    hls_live_segments: int = Field(default=6, title="HLS_LIVE_SEGMENTS", ge=3, le=60)
+    segment_retention_hours: float = Field(default=72.0, title="SEGMENT_RETENTION_HOURS", gt=0)
     upload_max_bytes: int = Field(default=2 * 1024**3, title="UPLOAD_MAX_BYTES", ge=1024)
     image_max_bytes: int = Field(default=10 * 1024**2, title="IMAGE_MAX_BYTES", ge=1024)
 
@@ -53,6 +62,12 @@ class Config(BaseModel):
     @property
     def services_mode(self) -> bool:
         return self.redis_url is not None
+
+    @property
+    def runs_ingest_in_web(self) -> bool:
+        """Embedded mode runs the RTMP server inside the web process, sharing its
+        in-memory channel layer; services mode runs it as its own process."""
+        return (not self.services_mode) if self.ingest_in_web is None else self.ingest_in_web
 
     @property
     def broker_url(self) -> str | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ai_processing.dispatch import segment_dispatch
+from media_analyzer.events import broadcast_on_commit
 from media_analyzer.files import files_delete_on_commit
 from streaming.keys import key_digest, key_generate
-from streaming.models import Stream
+from streaming.models import MediaSegment, Stream
 
 
 def stream_create(
@@ -61,3 +63,61 @@ def stream_rotate_key(*, stream: Stream) -> str:
 def stream_delete(*, stream: Stream) -> None:
     files_delete_on_commit(segment.file for segment in stream.segments.all())
     stream.delete()
+
+
+def _state_event(stream: Stream) -> dict:
+    return {
+        "type": "stream.state",
+        "stream_id": str(stream.id),
+        "status": stream.status,
+        "live_since": stream.live_since.isoformat() if stream.live_since else None,
+    }
+
+
+def stream_go_live(*, stream: Stream) -> bool:
+    """Claims the stream for one publisher; False when another is already live on it."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Stream.objects.filter(pk=stream.pk).exclude(status=Stream.Status.LIVE).update(
+            status=Stream.Status.LIVE, live_since=now, updated_at=now
+        )
+        if claimed:
+            stream.status, stream.live_since = Stream.Status.LIVE, now
+            broadcast_on_commit(stream.id, _state_event(stream))
+    return bool(claimed)
+
+
+def stream_go_offline(*, stream: Stream) -> None:
+    with transaction.atomic():
+        Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.OFFLINE, updated_at=timezone.now())
+        stream.status = Stream.Status.OFFLINE
+        broadcast_on_commit(stream.id, _state_event(stream))
+
+
+def streams_reset_live() -> int:
+    """At ingest start-up nothing is publishing yet: clear what a crash left live."""
+    return Stream.objects.filter(status=Stream.Status.LIVE).update(status=Stream.Status.OFFLINE)
+
+
+def segment_register(
+    *, stream_id, seq: int, name: str, duration: float, program_date_time, size: int
+) -> MediaSegment | None:
+    """Registers a closed segment exactly once and hands it to the dispatcher.
+
+    Returns None when (stream, seq) is already registered: the watcher may see a playlist
+    many times, and again after a restart. Segments are registered in seq order, so the
+    stream time of one is where the one before it ended."""
+    if MediaSegment.objects.filter(stream_id=stream_id, seq=seq).exists():
+        return None
+    previous = MediaSegment.objects.filter(stream_id=stream_id, seq__lt=seq).order_by("-seq").first()
+    start_pts = previous.start_pts + previous.duration if previous else 0.0
+    try:
+        with transaction.atomic():
+            segment = MediaSegment.objects.create(
+                stream_id=stream_id, seq=seq, file=name, duration=duration, start_pts=start_pts,
+                program_date_time=program_date_time, bytes=size,
+            )  # fmt: skip
+            transaction.on_commit(lambda: segment_dispatch(segment))
+    except IntegrityError:  # registered concurrently by another watcher
+        return None
+    return segment

@@ -49,6 +49,8 @@ class Analyzer(ABC):
     kinds: ClassVar[tuple[str, ...]]
     # Files this analyzer needs under MODELS_DIR; missing ones disable it, never crash.
     weights: ClassVar[tuple[str, ...]] = ()
+    # Light analyzers run in realtime mode; batch mode runs every enabled one.
+    light: ClassVar[bool] = True
 
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir

@@ -156,6 +156,18 @@ MEDIA_ANALYZER = {
     "MODELS_DIR": CONFIG.resolved_models_dir,
     "UPLOAD_MAX_BYTES": CONFIG.upload_max_bytes,
     "IMAGE_MAX_BYTES": CONFIG.image_max_bytes,
+    "REALTIME_LAG_BOUND_S": CONFIG.realtime_lag_bound_s,
+    "POOL_THREADS": CONFIG.analysis_threads,
+}
+INGEST = {
+    "RTMP_HOST": CONFIG.rtmp_host,
+    "RTMP_PORT": CONFIG.rtmp_port,
+    "RTMP_PUBLIC_URL": CONFIG.rtmp_public_url,
+    "IN_WEB": CONFIG.runs_ingest_in_web,
+    "SEGMENT_SECONDS": CONFIG.hls_segment_seconds,
+    "LIVE_SEGMENTS": CONFIG.hls_live_segments,
+    "RETENTION_HOURS": CONFIG.segment_retention_hours,
+    "HLS_ROOT": CONFIG.media_root / "streams",
 }
 
 LOGGING = build_logging(CONFIG.log_format, CONFIG.log_level)

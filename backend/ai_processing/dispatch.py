@@ -1,0 +1,43 @@
+"""The dispatcher: where a registered segment's analysis job runs.
+
+Embedded mode: a small in-process thread pool, so results reach the in-memory channel
+layer of the same process. Services mode: Celery, realtime and batch on their own queues."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from streaming.models import MediaSegment, Stream
+
+logger = logging.getLogger(__name__)
+
+
+def segment_dispatch(segment: MediaSegment) -> None:
+    queue = "batch" if segment.stream.processing_mode == Stream.Mode.BATCH else "realtime"
+    if settings.CELERY_BROKER_URL:
+        from ai_processing.tasks import analyze_segment
+
+        analyze_segment.apply_async(args=[segment.pk], queue=queue)
+    else:
+        _pool().submit(_run_in_pool, segment.pk)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(settings.MEDIA_ANALYZER["POOL_THREADS"], thread_name_prefix="analysis")
+
+
+def _run_in_pool(segment_id: int) -> None:
+    from ai_processing.pipeline import segment_analyze
+
+    try:
+        segment_analyze(segment_id)
+    except Exception:  # a database outage: the segment stays `analyzing`, visible in the API
+        logger.exception("analysis of segment %s could not finish", segment_id)
+    finally:
+        close_old_connections()

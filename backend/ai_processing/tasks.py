@@ -1,0 +1,18 @@
+"""Celery tasks: thin wrappers that take IDs and call the pipeline."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from ai_processing.pipeline import segment_analyze
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),  # the database blinked: try again
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def analyze_segment(segment_id: int) -> str:
+    return segment_analyze(segment_id)
