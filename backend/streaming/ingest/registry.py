@@ -1,0 +1,82 @@
+"""The segment registry's watcher: ffmpeg rewrites a stream's playlist (atomically, by
+rename) each time it closes a segment; inotify tells us, and every listed segment not yet
+registered is registered. Reading the whole playlist each time is what makes it exactly
+once across restarts: a restarted watcher catches up from the playlists on disk."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from django.db import close_old_connections
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from streaming.ingest.playlists import PLAYLIST_NAME, playlist_entries
+from streaming.models import MediaSegment
+from streaming.services import segment_register
+
+logger = logging.getLogger(__name__)
+
+
+def playlist_sync(playlist: Path, media_root: Path) -> int:
+    """Registers the playlist's closed segments that are not registered yet; returns how many."""
+    try:
+        entries = playlist_entries(playlist.read_text())
+    except FileNotFoundError:
+        return 0
+    if not entries:
+        return 0
+    stream_id = playlist.parent.name
+    known = set(
+        MediaSegment.objects.filter(stream_id=stream_id, seq__gte=entries[0].seq).values_list("seq", flat=True)
+    )
+    registered = 0
+    for entry in entries:
+        path = playlist.parent / entry.uri
+        if entry.seq in known or not path.is_file():
+            continue
+        segment = segment_register(
+            stream_id=stream_id, seq=entry.seq, name=str(path.relative_to(media_root)), duration=entry.duration,
+            program_date_time=entry.program_date_time, size=path.stat().st_size,
+        )  # fmt: skip
+        registered += segment is not None
+    return registered
+
+
+class PlaylistWatcher(FileSystemEventHandler):
+    def __init__(self, hls_root: Path, media_root: Path, catch_up_hours: float) -> None:
+        self.hls_root, self.media_root, self.catch_up_hours = hls_root, media_root, catch_up_hours
+        self.observer: Observer | None = None
+
+    def start(self) -> None:
+        self.hls_root.mkdir(parents=True, exist_ok=True)
+        self.observer = Observer()
+        self.observer.schedule(self, str(self.hls_root), recursive=True)
+        self.observer.start()
+        self.catch_up()  # after watching starts, so nothing falls between the two
+
+    def stop(self) -> None:
+        if self.observer:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+
+    def catch_up(self) -> None:
+        cutoff = time.time() - self.catch_up_hours * 3600
+        for playlist in sorted(self.hls_root.glob("*/live-*.m3u8")):
+            if playlist.stat().st_mtime >= cutoff:
+                self.sync(playlist)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        path = Path(getattr(event, "dest_path", "") or event.src_path)
+        if event.event_type in ("moved", "created", "modified", "closed") and PLAYLIST_NAME.match(path.name):
+            self.sync(path)
+
+    def sync(self, playlist: Path) -> None:
+        try:
+            playlist_sync(playlist, self.media_root)
+        except Exception:  # one bad playlist never stops the watcher
+            logger.exception("registering segments of %s failed", playlist)
+        finally:
+            close_old_connections()

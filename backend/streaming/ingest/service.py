@@ -1,0 +1,39 @@
+"""The ingest as one unit: RTMP server, HLS muxers and the segment watcher, started and
+stopped together, in the web process (embedded) or in `manage.py ingest` (services)."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from streaming.ingest.registry import PlaylistWatcher
+from streaming.ingest.rtmp import RtmpLimits, RtmpServer
+from streaming.ingest.sessions import IngestSessions
+from streaming.services import streams_reset_live
+
+logger = logging.getLogger(__name__)
+
+
+class Ingest:
+    def __init__(self, limits: RtmpLimits = RtmpLimits()) -> None:
+        ingest = settings.INGEST
+        self.host, self.port = ingest["RTMP_HOST"], ingest["RTMP_PORT"]
+        sessions = IngestSessions(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["SEGMENT_SECONDS"])
+        self.rtmp = RtmpServer(sessions.authorize, limits)
+        self.watcher = PlaylistWatcher(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["RETENTION_HOURS"])
+
+    async def start(self) -> int:
+        """Returns the RTMP port (useful when RTMP_PORT=0)."""
+        reset = await sync_to_async(streams_reset_live)()
+        if reset:
+            logger.warning("%d streams were left live by an earlier run; now offline", reset)
+        await sync_to_async(self.watcher.start)()
+        self.port = await self.rtmp.start(self.host, self.port)
+        logger.info("RTMP ingest on rtmp://%s:%d/live", self.host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        await self.rtmp.stop()  # closes every publisher's muxer, which finalises its playlist
+        await sync_to_async(self.watcher.stop)()
