@@ -32,6 +32,13 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(settings.MEDIA_ANALYZER["POOL_THREADS"], thread_name_prefix="analysis")
 
 
+def pool_drain() -> None:
+    """Waits for the queued jobs to finish; the next dispatch starts a fresh pool."""
+    if _pool.cache_info().currsize:
+        _pool().shutdown(wait=True)
+        _pool.cache_clear()
+
+
 def _run_in_pool(segment_id: int) -> None:
     from ai_processing.pipeline import segment_analyze
 

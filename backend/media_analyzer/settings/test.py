@@ -7,3 +7,8 @@ from .development import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="media-analyzer-test-media-"))
+
+# A file, not SQLite's shared in-memory database: threads (ingest watcher, analysis pool)
+# then get WAL and the busy timeout, as in the embedded run, instead of table locks.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.mkdtemp(prefix="media-analyzer-test-db-")) / "db.sqlite3")}  # noqa: F405
