@@ -61,3 +61,22 @@ def stream_with_key(user):
 @pytest.fixture
 def stream(stream_with_key):
     return stream_with_key[0]
+
+
+@pytest.fixture
+def analysis_workers(settings):
+    """Where analysis jobs run: the in-process pool (embedded), or a real Celery worker
+    consuming the realtime and batch queues from Redis (services mode)."""
+    from ai_processing.dispatch import pool_drain
+
+    if not settings.CELERY_BROKER_URL:
+        yield None
+        pool_drain()
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from media_analyzer.celery import app
+
+    with start_worker(app, pool="threads", concurrency=2, queues=["realtime", "batch"], perform_ping_check=False,
+                      shutdown_timeout=30) as worker:  # fmt: skip
+        yield worker

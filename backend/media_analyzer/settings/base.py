@@ -84,7 +84,9 @@ if CONFIG.services_mode:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CONFIG.redis_url], "capacity": 1000, "expiry": 30},
+            # redis-py 8 reads with a 5 s socket timeout, the same as channels-redis's 5 s
+            # BRPOP: give the read room so an idle receive is not an error.
+            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}], "capacity": 1000, "expiry": 30},
         }
     }
 else:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import imageio_ffmpeg
 from channels.layers import get_channel_layer
 
-from ai_processing.dispatch import pool_drain
 from media_analyzer.events import bind_server_loop, stream_group
 from streaming.ingest.rtmp import RtmpLimits
 from streaming.ingest.service import Ingest
@@ -71,7 +70,6 @@ def start_live_ingest(limits: RtmpLimits = RtmpLimits()) -> LiveIngest:
 def stop_live_ingest(live: LiveIngest) -> None:
     try:
         live.run(live.ingest.stop(), 60)
-        pool_drain()  # no job of this test may outlive its database
     finally:
         bind_server_loop(None)
         live.loop.call_soon_threadsafe(live.loop.stop)

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def live(settings, tmp_path):
+def live(settings, tmp_path, analysis_workers):
     settings.MEDIA_ROOT = tmp_path
     settings.INGEST = {**settings.INGEST, "RTMP_PORT": 0, "HLS_ROOT": tmp_path / "streams"}
     settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "ANALYZERS": ["visual"]}
