@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 
 from ai_processing.analyzers.base import AnalyzerStatus
 from ai_processing.analyzers.registry import analyzer_types
-from ai_processing.models import Brand, Detection
+from ai_processing.messages import frame_message
+from ai_processing.models import Brand, Detection, FrameAnalysis
 from streaming.models import Stream
 
 
@@ -54,3 +55,18 @@ def analyzer_statuses() -> list[AnalyzerStatus]:
         else:
             statuses.append(analyzer_type(models_dir).status())
     return statuses
+
+
+def frames_recent(*, stream: Stream, seconds: float, limit: int = 100) -> list[dict]:
+    """The last `seconds` of analysed frames, up to the newest one, as wire messages: the
+    snapshot a viewer who joins mid-stream draws from at once."""
+    newest = FrameAnalysis.objects.filter(stream=stream).order_by("-pdt").values_list("pdt", flat=True).first()
+    if newest is None:
+        return []
+    rows = (
+        FrameAnalysis.objects.filter(stream=stream, pdt__gte=newest - timedelta(seconds=seconds))
+        .select_related("segment")
+        .prefetch_related("detections")
+        .order_by("-pdt")[:limit]
+    )
+    return [frame_message(stream.id, row.segment.seq, row, list(row.detections.all())) for row in reversed(rows)]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ai_processing.analyzers.base import Finding, Frame
+from ai_processing.messages import frame_message
 from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
 from media_analyzer.events import broadcast
 from media_analyzer.files import files_delete_on_commit
@@ -85,7 +86,7 @@ def results_store(
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
-        messages = [frame_message(segment, row, by_frame[row.pk]) for row in rows]
+        messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk]) for row in rows]
         transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
     return rows
 
@@ -101,22 +102,3 @@ def _detection(row: FrameAnalysis, analyzer: str, finding: Finding) -> Detection
 
 def _unit(value: float) -> float:
     return min(max(float(value), 0.0), 1.0)
-
-
-def frame_message(segment: MediaSegment, row: FrameAnalysis, detections: list[Detection]) -> dict:
-    """The `analysis.frame` wire message (docs/protocol)."""
-    return {
-        "type": "analysis.frame",
-        "stream_id": str(segment.stream_id),
-        "segment_seq": segment.seq,
-        "pts": round(row.pts, 4),
-        "pdt": row.pdt.isoformat(),
-        "detections": [
-            {
-                "analyzer": d.analyzer, "kind": d.kind, "label": d.label, "confidence": round(d.confidence, 4),
-                "box": {"x": round(d.x, 5), "y": round(d.y, 5), "w": round(d.w, 5), "h": round(d.h, 5)},
-                "extra": d.extra,
-            }  # fmt: skip
-            for d in detections
-        ],
-    }

@@ -1,3 +1,7 @@
-"""WebSocket routes. The live-results consumer joins here when it lands."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from api.live import StreamConsumer
+
+websocket_urlpatterns = [
+    path("ws/streams/<uuid:stream_id>/", StreamConsumer.as_asgi()),
+]

@@ -11,6 +11,7 @@ from ai_processing.dispatch import segment_dispatch
 from media_analyzer.events import broadcast_on_commit
 from media_analyzer.files import files_delete_on_commit
 from streaming.keys import key_digest, key_generate
+from streaming.messages import stream_state_message
 from streaming.models import MediaSegment, Stream
 
 
@@ -65,15 +66,6 @@ def stream_delete(*, stream: Stream) -> None:
     stream.delete()
 
 
-def _state_event(stream: Stream) -> dict:
-    return {
-        "type": "stream.state",
-        "stream_id": str(stream.id),
-        "status": stream.status,
-        "live_since": stream.live_since.isoformat() if stream.live_since else None,
-    }
-
-
 def stream_go_live(*, stream: Stream) -> bool:
     """Claims the stream for one publisher; False when another is already live on it."""
     now = timezone.now()
@@ -83,7 +75,7 @@ def stream_go_live(*, stream: Stream) -> bool:
         )
         if claimed:
             stream.status, stream.live_since = Stream.Status.LIVE, now
-            broadcast_on_commit(stream.id, _state_event(stream))
+            broadcast_on_commit(stream.id, stream_state_message(stream))
     return bool(claimed)
 
 
@@ -91,7 +83,7 @@ def stream_go_offline(*, stream: Stream) -> None:
     with transaction.atomic():
         Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.OFFLINE, updated_at=timezone.now())
         stream.status = Stream.Status.OFFLINE
-        broadcast_on_commit(stream.id, _state_event(stream))
+        broadcast_on_commit(stream.id, stream_state_message(stream))
 
 
 def streams_reset_live() -> int:

@@ -1,0 +1,122 @@
+"""`/ws/streams/<id>/`: a stream's live events for one viewer.
+
+Channel-layer events go into a bounded outbox that a sender task drains onto the socket,
+so a slow viewer only ever delays itself: when its outbox is full, its oldest analysis
+frame is dropped (stale boxes are worthless) and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import ValidationError
+
+from ai_processing.selectors import frames_recent
+from media_analyzer.events import PROTOCOL_VERSION, stream_group
+from streaming.messages import stream_state_message
+from streaming.selectors import stream_visible_to
+
+OUTBOX_SIZE = 256
+SNAPSHOT_SECONDS = 10.0
+MAX_CLIENT_MESSAGE = 4096
+CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_TOO_BIG = 4401, 4404, 1009
+
+
+def _snapshot(user, stream_id) -> dict | None:
+    try:
+        stream = stream_visible_to(user).filter(pk=stream_id).first()
+    except ValidationError:
+        return None
+    if stream is None:
+        return None
+    return {
+        "type": "snapshot",
+        "v": PROTOCOL_VERSION,
+        "stream": {**stream_state_message(stream), "v": PROTOCOL_VERSION},
+        "frames": [{**frame, "v": PROTOCOL_VERSION} for frame in frames_recent(stream=stream, seconds=SNAPSHOT_SECONDS)],
+    }
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    sender: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        await self.accept()  # accept first, so a refusal can carry a close code
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        snapshot = await database_sync_to_async(_snapshot)(user, self.scope["url_route"]["kwargs"]["stream_id"])
+        if snapshot is None:  # missing or someone else's: the same answer
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = stream_group(snapshot["stream"]["stream_id"])
+        self.outbox: deque[dict] = deque()
+        self.pending = asyncio.Event()
+        self.dropped = 0
+        self.sender = asyncio.create_task(self._drain())
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self._enqueue(snapshot)
+
+    async def disconnect(self, code) -> None:
+        if self.sender is not None:
+            self.sender.cancel()
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        raw = text_data if text_data is not None else bytes_data
+        if raw is None or len(raw) > MAX_CLIENT_MESSAGE:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        try:
+            message = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return self._error("malformed", "messages are JSON objects")
+        if not isinstance(message, dict) or message.get("type") != "ping":
+            return self._error("unknown_type", "the only client message is {\"type\": \"ping\"}")
+        self._enqueue({"type": "pong", "v": PROTOCOL_VERSION})
+
+    # --- channel-layer events, one handler per type
+    async def stream_state(self, event: dict) -> None:
+        self._enqueue(event)
+
+    async def analysis_frame(self, event: dict) -> None:
+        self._enqueue(event)
+
+    async def analysis_segment(self, event: dict) -> None:
+        self._enqueue(event)
+
+    async def brand_exposure(self, event: dict) -> None:
+        self._enqueue(event)
+
+    async def pipeline_stats(self, event: dict) -> None:
+        self._enqueue({**event, "dropped": self.dropped})
+
+    # --- the bounded outbox
+    def _error(self, code: str, message: str) -> None:
+        self._enqueue({"type": "error", "v": PROTOCOL_VERSION, "code": code, "message": message})
+
+    def _enqueue(self, message: dict) -> None:
+        if len(self.outbox) >= OUTBOX_SIZE:
+            self._drop_one()
+        self.outbox.append(message)
+        self.pending.set()
+
+    def _drop_one(self) -> None:
+        for index, queued in enumerate(self.outbox):
+            if queued["type"] == "analysis.frame":
+                del self.outbox[index]
+                break
+        else:
+            self.outbox.popleft()
+        self.dropped += 1
+
+    async def _drain(self) -> None:
+        while True:
+            await self.pending.wait()
+            self.pending.clear()
+            while self.outbox:
+                await self.send(text_data=json.dumps(self.outbox.popleft()))

@@ -1,0 +1,108 @@
+"""The stream socket through the real ASGI application: auth, snapshot, contract, bad input."""
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from rest_framework.authtoken.models import Token
+
+from ai_processing.analyzers.base import Box, Finding, Frame
+from ai_processing.services import results_store
+from api.tests.protocol import assert_valid_message
+from media_analyzer.asgi import application
+from streaming.models import MediaSegment
+from streaming.services import stream_create, stream_go_live
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+
+
+async def connect(stream_id, user=None, token=None) -> WebsocketCommunicator:
+    if user is not None:
+        token = (await sync_to_async(Token.objects.get_or_create)(user=user))[0].key
+    query = f"?token={token}" if token else ""
+    communicator = WebsocketCommunicator(application, f"/ws/streams/{stream_id}/{query}", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+def store_frame(stream, seq=0, label="cup"):
+    segment, _ = MediaSegment.objects.get_or_create(
+        stream=stream, seq=seq,
+        defaults=dict(file="segments/x.ts", duration=2.0, start_pts=seq * 2.0,
+                      program_date_time=datetime(2026, 11, 24, 12, 0, seq * 2, tzinfo=timezone.utc), bytes=1),
+    )  # fmt: skip
+    frame = Frame(segment.start_pts + 0.5, np.zeros((4, 4, 3), np.uint8))
+    finding = Finding("object", label, 0.875, Box(0.1, 0.2, 0.3, 0.4))
+    results_store(segment=segment, frames=[frame], findings=[[("objects", finding)]], timings={"objects": 3.2})
+
+
+@pytest.fixture
+def owned_stream(user):
+    return stream_create(owner=user, name="cam")[0]
+
+
+async def test_snapshot_then_live_events_follow_the_schema(user, owned_stream):
+    await sync_to_async(store_frame)(owned_stream, seq=0, label="earlier")
+    socket = await connect(owned_stream.id, user=user)
+
+    snapshot = await socket.receive_json_from(timeout=5)
+    await sync_to_async(stream_go_live)(stream=owned_stream)
+    await sync_to_async(store_frame)(owned_stream, seq=1, label="now")
+    state = await socket.receive_json_from(timeout=5)
+    frame = await socket.receive_json_from(timeout=5)
+
+    for message in (snapshot, state, frame):
+        assert_valid_message(message)
+    assert snapshot["type"] == "snapshot" and snapshot["stream"]["status"] == "offline"
+    assert [f["detections"][0]["label"] for f in snapshot["frames"]] == ["earlier"]  # joined mid-stream
+    assert (state["type"], state["status"]) == ("stream.state", "live")
+    assert frame["type"] == "analysis.frame" and frame["segment_seq"] == 1 and frame["pts"] == 2.5
+    assert frame["pdt"].startswith("2026-11-24T12:00:02.5")
+    assert frame["detections"][0]["box"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
+    await socket.disconnect()
+
+
+async def test_anonymous_viewer_is_closed_4401(owned_stream):
+    socket = await connect(owned_stream.id)
+    assert (await socket.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_bad_token_is_closed_4401(owned_stream):
+    socket = await connect(owned_stream.id, token="not-a-token")
+    assert (await socket.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_another_users_stream_is_closed_4404(make_user, owned_stream):
+    mallory = await sync_to_async(make_user)("mallory")
+    socket = await connect(owned_stream.id, user=mallory)
+    assert (await socket.receive_output(timeout=5))["code"] == 4404
+
+
+async def test_malformed_messages_get_errors_and_the_socket_lives_on(user, owned_stream):
+    socket = await connect(owned_stream.id, user=user)
+    await socket.receive_json_from(timeout=5)  # snapshot
+
+    await socket.send_to(text_data="{not json")
+    malformed = await socket.receive_json_from(timeout=5)
+    await socket.send_json_to({"type": "subscribe", "to": "everything"})
+    unknown = await socket.receive_json_from(timeout=5)
+    await socket.send_json_to({"type": "ping"})
+    pong = await socket.receive_json_from(timeout=5)
+
+    for message in (malformed, unknown, pong):
+        assert_valid_message(message)
+    assert [malformed["code"], unknown["code"], pong["type"]] == ["malformed", "unknown_type", "pong"]
+    await socket.disconnect()
+
+
+async def test_an_oversized_message_closes_the_socket(user, owned_stream):
+    socket = await connect(owned_stream.id, user=user)
+    await socket.receive_json_from(timeout=5)
+
+    await socket.send_to(text_data="x" * 10_000)
+
+    assert (await socket.receive_output(timeout=5))["code"] == 1009
