@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from ai_processing.analyzers.base import AnalyzerStatus
 from ai_processing.analyzers.registry import analyzer_types
 from ai_processing.messages import frame_message
 from ai_processing.models import Brand, Detection, FrameAnalysis
-from streaming.models import Stream
+from streaming.models import MediaSegment, Stream
 
 
 def detection_list(
@@ -70,3 +71,46 @@ def frames_recent(*, stream: Stream, seconds: float, limit: int = 100) -> list[d
         .order_by("-pdt")[:limit]
     )
     return [frame_message(stream.id, row.segment.seq, row, list(row.detections.all())) for row in reversed(rows)]
+
+
+def queue_depths() -> dict[str, int]:
+    """Segments waiting for or in analysis, per queue."""
+    depths = {"realtime": 0, "batch": 0}
+    rows = (
+        MediaSegment.objects.filter(state__in=[MediaSegment.State.PENDING, MediaSegment.State.ANALYZING])
+        .values("stream__processing_mode")
+        .annotate(count=Count("id"))
+    )
+    for row in rows:
+        depths[row["stream__processing_mode"]] = row["count"]
+    return depths
+
+
+def pipeline_stats(*, stream: Stream, depths: dict[str, int], window_s: float = 10.0) -> dict:
+    """The `pipeline.stats` message: how far behind live analysis is, how long a segment
+    takes from closed to published (p50, p95 of the last 30), frames analysed per second."""
+    now = timezone.now()
+    newest = FrameAnalysis.objects.filter(stream=stream).order_by("-pdt").values_list("pdt", flat=True).first()
+    durations = sorted(
+        (updated - created).total_seconds()
+        for created, updated in MediaSegment.objects.filter(stream=stream, state=MediaSegment.State.DONE)
+        .order_by("-seq")
+        .values_list("created_at", "updated_at")[:30]
+    )
+    recent = FrameAnalysis.objects.filter(stream=stream, created_at__gte=now - timedelta(seconds=window_s)).count()
+    return {
+        "type": "pipeline.stats",
+        "stream_id": str(stream.id),
+        "queue_depth": depths,
+        "lag_s": round((now - newest).total_seconds(), 3) if newest else None,
+        "latency_p50_s": _percentile(durations, 0.5),
+        "latency_p95_s": _percentile(durations, 0.95),
+        "frames_per_s": round(recent / window_s, 2),
+        "dropped": 0,
+    }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 3)

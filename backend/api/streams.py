@@ -1,5 +1,6 @@
 """Stream endpoints: thin views over streaming.services and streaming.selectors."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,12 +15,18 @@ from streaming.models import MediaSegment, Stream
 
 
 class StreamOut(serializers.ModelSerializer):
+    ingest_url = serializers.SerializerMethodField(help_text="The RTMP server URL to give OBS.")
+
     class Meta:
         model = Stream
         fields = [
-            "id", "name", "status", "ingest_enabled", "processing_mode", "analysis_enabled",
+            "id", "name", "status", "ingest_url", "ingest_enabled", "processing_mode", "analysis_enabled",
             "enabled_analyzers", "sampling_fps", "live_since", "key_rotated_at", "created_at", "updated_at",
         ]  # fmt: skip
+
+
+    def get_ingest_url(self, stream) -> str:
+        return settings.INGEST["RTMP_PUBLIC_URL"]
 
 
 class StreamWithKeyOut(StreamOut):

@@ -106,6 +106,8 @@ MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+FRONTEND_DIST = REPO_ROOT / "frontend" / "dist" / "frontend" / "browser"
+WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
 if CONFIG.media_storage == "gcs":
     _default_storage = {
         "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",

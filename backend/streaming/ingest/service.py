@@ -3,11 +3,13 @@ stopped together, in the web process (embedded) or in `manage.py ingest` (servic
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from ai_processing.stats import stats_loop
 from streaming.ingest.registry import PlaylistWatcher
 from streaming.ingest.rtmp import RtmpLimits, RtmpServer
 from streaming.ingest.sessions import IngestSessions
@@ -31,9 +33,11 @@ class Ingest:
             logger.warning("%d streams were left live by an earlier run; now offline", reset)
         await sync_to_async(self.watcher.start)()
         self.port = await self.rtmp.start(self.host, self.port)
+        self.stats = asyncio.create_task(stats_loop())
         logger.info("RTMP ingest on rtmp://%s:%d/live", self.host, self.port)
         return self.port
 
     async def stop(self) -> None:
+        self.stats.cancel()
         await self.rtmp.stop()  # closes every publisher's muxer, which finalises its playlist
         await sync_to_async(self.watcher.stop)()

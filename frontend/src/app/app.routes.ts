@@ -1,0 +1,18 @@
+import { Routes } from '@angular/router';
+import { signedIn } from './core/auth';
+
+export const routes: Routes = [
+  { path: 'login', loadComponent: () => import('./features/login/login-page').then((m) => m.LoginPage) },
+  {
+    path: 'streams',
+    canActivate: [signedIn],
+    loadComponent: () => import('./features/streams/stream-list-page').then((m) => m.StreamListPage),
+  },
+  {
+    path: 'streams/:id',
+    canActivate: [signedIn],
+    loadComponent: () => import('./features/player/stream-page').then((m) => m.StreamPage),
+  },
+  { path: '', pathMatch: 'full', redirectTo: 'streams' },
+  { path: '**', redirectTo: 'streams' },
+];

@@ -1,0 +1,68 @@
+import { HttpClient } from '@angular/common/http';
+import { Injectable, inject } from '@angular/core';
+import { firstValueFrom } from 'rxjs';
+
+export type ProcessingMode = 'realtime' | 'batch';
+
+export interface StreamInfo {
+  id: string;
+  name: string;
+  status: 'offline' | 'live' | 'ended';
+  ingest_enabled: boolean;
+  processing_mode: ProcessingMode;
+  analysis_enabled: boolean;
+  enabled_analyzers: string[];
+  sampling_fps: number;
+  ingest_url: string;
+  live_since: string | null;
+  created_at: string;
+}
+
+export interface StreamWithKey extends StreamInfo {
+  stream_key: string;
+}
+
+export interface AnalyzerStatus {
+  name: string;
+  state: 'ready' | 'disabled' | 'error';
+  message?: string;
+}
+
+export interface Health {
+  status: string;
+  analyzers: AnalyzerStatus[];
+}
+
+/** The REST API. Session auth: Angular's XSRF support echoes Django's csrftoken cookie. */
+@Injectable({ providedIn: 'root' })
+export class Api {
+  private readonly http = inject(HttpClient);
+
+  streams(): Promise<StreamInfo[]> {
+    return firstValueFrom(this.http.get<StreamInfo[]>('/api/streams/'));
+  }
+
+  stream(id: string): Promise<StreamInfo> {
+    return firstValueFrom(this.http.get<StreamInfo>(`/api/streams/${id}/`));
+  }
+
+  createStream(name: string): Promise<StreamWithKey> {
+    return firstValueFrom(this.http.post<StreamWithKey>('/api/streams/', { name }));
+  }
+
+  updateStream(id: string, changes: Partial<StreamInfo>): Promise<StreamInfo> {
+    return firstValueFrom(this.http.patch<StreamInfo>(`/api/streams/${id}/`, changes));
+  }
+
+  rotateKey(id: string): Promise<StreamWithKey> {
+    return firstValueFrom(this.http.post<StreamWithKey>(`/api/streams/${id}/rotate-key/`, {}));
+  }
+
+  health(): Promise<Health> {
+    return firstValueFrom(this.http.get<Health>('/api/health'));
+  }
+
+  hlsUrl(id: string): string {
+    return `/api/streams/${id}/hls/live.m3u8`;
+  }
+}

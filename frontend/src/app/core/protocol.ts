@@ -1,0 +1,11 @@
+// The wire protocol's types, generated from docs/protocol/messages.schema.json
+// (`npm run types`); a unit test fails when the generated file is stale.
+export type {
+  AnalysisFrame,
+  Box,
+  Detection,
+  PipelineStats,
+  ServerMessage,
+  Snapshot,
+  StreamState,
+} from './protocol.generated';

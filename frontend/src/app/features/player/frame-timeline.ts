@@ -1,0 +1,43 @@
+import type { AnalysisFrame } from '../../core/protocol';
+
+const CAPACITY = 3000; // about 25 minutes at 2 fps; the oldest go first
+
+/** Analysis frames ordered by wall clock (pdt), for "the latest result at or before the
+ * frame on screen". Results usually arrive before their frame is shown. */
+export class FrameTimeline {
+  private readonly frames: { at: number; frame: AnalysisFrame }[] = [];
+
+  get size(): number {
+    return this.frames.length;
+  }
+
+  add(frame: AnalysisFrame): void {
+    const at = Date.parse(frame.pdt);
+    const index = this.insertionPoint(at);
+    if (this.frames[index - 1]?.at === at) {
+      this.frames[index - 1] = { at, frame }; // a re-analysed frame replaces its earlier result
+    } else {
+      this.frames.splice(index, 0, { at, frame });
+    }
+    if (this.frames.length > CAPACITY) this.frames.splice(0, this.frames.length - CAPACITY);
+  }
+
+  /** The newest frame at or before `pdtMs`, if it is at most `maxAgeMs` older. */
+  at(pdtMs: number, maxAgeMs: number): { frame: AnalysisFrame; ageMs: number } | null {
+    const entry = this.frames[this.insertionPoint(pdtMs) - 1];
+    if (!entry || pdtMs - entry.at > maxAgeMs) return null;
+    return { frame: entry.frame, ageMs: pdtMs - entry.at };
+  }
+
+  /** First index whose time is after `at`. */
+  private insertionPoint(at: number): number {
+    let low = 0;
+    let high = this.frames.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.frames[middle].at <= at) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}

@@ -1,0 +1,54 @@
+import { Component, computed, effect, input, signal } from '@angular/core';
+import type { PipelineStats } from '../../core/protocol';
+
+const HISTORY = 60;
+
+/** Pipeline health: lag, latency, queue depth, throughput, with a lag sparkline. */
+@Component({
+  selector: 'app-stats-panel',
+  template: `
+    <section aria-labelledby="stats-title">
+      <h2 id="stats-title">Pipeline</h2>
+      @if (stats(); as s) {
+        <dl>
+          <dt>Behind live</dt><dd>{{ seconds(s.lag_s) }}</dd>
+          <dt>Latency p50 / p95</dt><dd>{{ seconds(s.latency_p50_s) }} / {{ seconds(s.latency_p95_s) }}</dd>
+          <dt>Queue</dt><dd>{{ s.queue_depth['realtime'] }} realtime · {{ s.queue_depth['batch'] }} batch</dd>
+          <dt>Frames/s</dt><dd>{{ s.frames_per_s }}</dd>
+          @if (s.dropped) { <dt>Dropped here</dt><dd>{{ s.dropped }}</dd> }
+        </dl>
+        <svg viewBox="0 0 60 20" preserveAspectRatio="none" role="img" aria-label="Lag over the last minute">
+          <polyline [attr.points]="sparkline()" fill="none" stroke="currentColor" stroke-width="0.8" />
+        </svg>
+      } @else {
+        <p class="hint">Stats appear while the stream is live.</p>
+      }
+    </section>
+  `,
+  styles: `
+    dl { display: grid; grid-template-columns: auto 1fr; gap: 0.2rem 0.75rem; margin: 0; }
+    dt { color: var(--muted); } dd { margin: 0; text-align: right; }
+    svg { width: 100%; height: 2.5rem; color: var(--accent); margin-top: 0.5rem; }
+    .hint { color: var(--muted); font-size: 0.85rem; }
+  `,
+})
+export class StatsPanel {
+  readonly stats = input<PipelineStats | null>(null);
+  private readonly lags = signal<number[]>([]);
+  protected readonly sparkline = computed(() => {
+    const lags = this.lags();
+    const top = Math.max(1, ...lags);
+    return lags.map((lag, i) => `${i},${20 - (lag / top) * 19}`).join(' ');
+  });
+
+  constructor() {
+    effect(() => {
+      const lag = this.stats()?.lag_s;
+      if (lag !== null && lag !== undefined) this.lags.update((lags) => [...lags, lag].slice(-HISTORY));
+    });
+  }
+
+  protected seconds(value: number | null): string {
+    return value === null ? '–' : `${value.toFixed(1)} s`;
+  }
+}

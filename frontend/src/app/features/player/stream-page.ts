@@ -1,0 +1,63 @@
+import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { Api, ProcessingMode, StreamInfo } from '../../core/api';
+import type { Detection } from '../../core/protocol';
+import { StreamSocket } from '../../core/stream-socket';
+import { KIND_COLOURS } from './overlay-renderer';
+import { StatsPanel } from './stats-panel';
+import { StreamPlayer } from './stream-player';
+
+const KINDS = ['object', 'face', 'logo', 'text', 'brand'];
+
+@Component({
+  selector: 'app-stream-page',
+  imports: [RouterLink, StreamPlayer, StatsPanel],
+  providers: [StreamSocket],
+  templateUrl: './stream-page.html',
+  styleUrl: './stream-page.css',
+})
+export class StreamPage implements OnInit {
+  readonly id = input.required<string>(); // from the route
+  private readonly api = inject(Api);
+  protected readonly socket = inject(StreamSocket);
+  protected readonly stream = signal<StreamInfo | null>(null);
+  protected readonly kinds = KINDS;
+  protected readonly colours = KIND_COLOURS;
+  protected readonly shownKinds = signal<ReadonlySet<string>>(new Set(KINDS));
+  protected readonly status = computed(() => this.socket.state()?.status ?? this.stream()?.status ?? 'offline');
+  protected readonly detections = computed<Detection[]>(() =>
+    (this.socket.latest()?.detections ?? []).filter((d) => d.kind !== 'visual'),
+  );
+  protected readonly visual = computed(() => {
+    const found = this.socket.latest()?.detections.find((d) => d.kind === 'visual');
+    return found?.extra as { brightness: number; motion: number | null; colours: { hex: string; share: number }[] } | undefined;
+  });
+
+  async ngOnInit(): Promise<void> {
+    this.stream.set(await this.api.stream(this.id()));
+    this.socket.connect(this.id());
+  }
+
+  protected hlsUrl(): string {
+    return this.api.hlsUrl(this.id());
+  }
+
+  protected toggleKind(kind: string): void {
+    const next = new Set(this.shownKinds());
+    if (next.has(kind)) next.delete(kind);
+    else next.add(kind);
+    this.shownKinds.set(next);
+  }
+
+  protected async setMode(mode: ProcessingMode): Promise<void> {
+    this.stream.set(await this.api.updateStream(this.id(), { processing_mode: mode }));
+  }
+
+  protected async setAnalysis(enabled: boolean): Promise<void> {
+    this.stream.set(await this.api.updateStream(this.id(), { analysis_enabled: enabled }));
+  }
+
+  protected async setSampling(fps: number): Promise<void> {
+    if (fps > 0 && fps <= 30) this.stream.set(await this.api.updateStream(this.id(), { sampling_fps: fps }));
+  }
+}

@@ -1,0 +1,102 @@
+import { AfterViewInit, Component, ElementRef, OnDestroy, input, signal, viewChild } from '@angular/core';
+import Hls, { type Fragment } from 'hls.js';
+import type { Detection } from '../../core/protocol';
+import { FrameTimeline } from './frame-timeline';
+import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
+
+/** What the overlay drew for the frame on screen; end-to-end tests read it. */
+export interface OverlayProbe {
+  framePdtMs: number;
+  resultPdt: string | null;
+  drawn: Detection[];
+  content: ContentRect;
+}
+
+declare global {
+  interface Window {
+    mediaAnalyzerOverlay?: OverlayProbe;
+  }
+}
+
+/** hls.js video with a canvas overlay kept in step with the displayed frame: at each
+ * frame (requestVideoFrameCallback) its wall clock is its fragment's PROGRAM-DATE-TIME
+ * plus its offset, and the overlay draws the newest result at or before that instant. */
+@Component({
+  selector: 'app-stream-player',
+  templateUrl: './stream-player.html',
+  styleUrl: './stream-player.css',
+})
+export class StreamPlayer implements AfterViewInit, OnDestroy {
+  readonly src = input.required<string>();
+  readonly timeline = input.required<FrameTimeline>();
+  readonly kinds = input.required<ReadonlySet<string>>();
+  /** Results older than this (one sampling interval and some) are not drawn. */
+  readonly maxAgeMs = input(900);
+  protected readonly latencyS = signal<number | null>(null);
+  protected readonly error = signal<string | null>(null);
+  private readonly video = viewChild.required<ElementRef<HTMLVideoElement>>('video');
+  private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
+  private hls?: Hls;
+  private fragments: Fragment[] = [];
+  private renderer?: OverlayRenderer;
+  private resize?: ResizeObserver;
+  private stopped = false;
+
+  ngAfterViewInit(): void {
+    const video = this.video().nativeElement;
+    const canvas = this.canvas().nativeElement;
+    this.renderer = new OverlayRenderer(canvas);
+    this.resize = new ResizeObserver(() => {
+      canvas.width = video.clientWidth;
+      canvas.height = video.clientHeight;
+    });
+    this.resize.observe(video);
+    if (!Hls.isSupported()) {
+      this.error.set('This browser cannot play HLS with Media Source Extensions.');
+      return;
+    }
+    this.hls = new Hls({ liveSyncDurationCount: 3, maxBufferLength: 10 });
+    this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => (this.fragments = data.details.fragments));
+    this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => (this.fragments = data.details.fragments));
+    this.hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
+    });
+    this.hls.loadSource(this.src());
+    this.hls.attachMedia(video);
+    video.muted = true;
+    video.play().catch(() => undefined); // autoplay may wait for a click
+    video.requestVideoFrameCallback(this.onFrame);
+  }
+
+  ngOnDestroy(): void {
+    this.stopped = true;
+    this.resize?.disconnect();
+    this.hls?.destroy();
+  }
+
+  private readonly onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
+    if (this.stopped) return;
+    const video = this.video().nativeElement;
+    const pdt = this.pdtAt(metadata.mediaTime);
+    if (pdt !== null && this.renderer) {
+      const hit = this.timeline().at(pdt, this.maxAgeMs());
+      const content = containedRect(video.clientWidth, video.clientHeight, metadata.width, metadata.height);
+      const opacity = hit ? 1 - (0.6 * hit.ageMs) / this.maxAgeMs() : 0; // older boxes fade
+      const drawn = this.renderer.draw(hit?.frame ?? null, content, this.kinds(), opacity);
+      window.mediaAnalyzerOverlay = { framePdtMs: pdt, resultPdt: hit?.frame.pdt ?? null, drawn, content };
+      this.latencyS.set((Date.now() - pdt) / 1000);
+    }
+    video.requestVideoFrameCallback(this.onFrame);
+  };
+
+  /** Wall clock of a media time: its fragment's PDT plus the offset into the fragment. */
+  private pdtAt(mediaTime: number): number | null {
+    for (let i = this.fragments.length - 1; i >= 0; i--) {
+      const fragment = this.fragments[i];
+      if (fragment.start <= mediaTime + 1e-3 && fragment.programDateTime !== null) {
+        return fragment.programDateTime + (mediaTime - fragment.start) * 1000;
+      }
+    }
+    return null;
+  }
+}
