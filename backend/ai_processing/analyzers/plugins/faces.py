@@ -1,0 +1,25 @@
+"""Faces, for people counts and blurring: an Ultralytics YOLO export whose classes include
+faces, such as NudeNet's 320n (FACE_FEMALE, FACE_MALE). `fetch_models` installs it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ai_processing.analyzers.base import Finding
+from ai_processing.analyzers.plugins.objects import ObjectsAnalyzer
+
+KEY = "faces"
+FACE_CLASSES = {"FACE_FEMALE", "FACE_MALE", "face"}
+
+
+class FacesAnalyzer(ObjectsAnalyzer):
+    key = KEY
+    kinds = ("face",)
+    weights = ("faces.onnx",)
+    kind = "face"
+    confidence = 0.3
+
+    def _detect(self, image: np.ndarray) -> list[Finding]:
+        return [replace(found, label="face") for found in super()._detect(image) if found.label in FACE_CLASSES]

@@ -1,0 +1,91 @@
+"""The analysis job on real segments that ffmpeg makes: decode, sample, analyze, store."""
+
+import subprocess
+from datetime import timedelta
+
+import imageio_ffmpeg
+import pytest
+from django.utils import timezone
+
+from ai_processing.models import Detection, FrameAnalysis
+from ai_processing.pipeline import segment_analyze
+from streaming.models import MediaSegment
+from streaming.services import stream_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def segment_file(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "segments").mkdir()
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-t", "2", "-c:v", "libx264", "-g", "60", "-f", "mpegts", str(tmp_path / "segments" / "seg.ts")],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return "segments/seg.ts"
+
+
+def make_segment(stream, name, seq=0, age_s=0.0):
+    return MediaSegment.objects.create(
+        stream=stream, seq=seq, file=name, duration=2.0, start_pts=seq * 2.0, bytes=1,
+        program_date_time=timezone.now() - timedelta(seconds=2 + age_s),
+    )  # fmt: skip
+
+
+def test_a_segment_is_sampled_analyzed_and_stored(stream, segment_file):
+    segment = make_segment(stream, segment_file, seq=3)
+
+    assert segment_analyze(segment.pk) == "done"
+
+    frames = list(FrameAnalysis.objects.filter(segment=segment).order_by("pts"))
+    assert [frame.pts for frame in frames] == [6.0, 6.5, 7.0, 7.5]  # 2 fps from start_pts
+    assert frames[1].pdt - frames[0].pdt == timedelta(seconds=0.5)
+    assert "visual" in frames[0].timings
+    assert Detection.objects.filter(frame__segment=segment, kind="visual").count() == 4
+
+
+def test_a_rerun_replaces_results_instead_of_duplicating(stream, segment_file):
+    segment = make_segment(stream, segment_file)
+    segment_analyze(segment.pk)
+    MediaSegment.objects.filter(pk=segment.pk).update(state="analyzing")  # its worker died after storing
+
+    assert segment_analyze(segment.pk) == "done"
+    assert FrameAnalysis.objects.filter(segment=segment).count() == 4
+    assert segment_analyze(segment.pk) == "done"  # done is final: nothing runs again
+
+
+def test_a_poisoned_segment_fails_with_its_reason(stream, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "bad.ts").write_bytes(b"\x47" + b"garbage" * 1000)
+    segment = make_segment(stream, "bad.ts")
+
+    assert segment_analyze(segment.pk) == "failed"
+
+    segment.refresh_from_db()
+    assert segment.state_reason.startswith(("cannot decode", "segment has no video"))
+    assert segment_analyze(segment.pk) == "failed"  # and never loops
+
+
+def test_realtime_skips_stale_segments_and_records_why(stream, segment_file):
+    segment = make_segment(stream, segment_file, age_s=60)
+
+    assert segment_analyze(segment.pk) == "skipped"
+
+    segment.refresh_from_db()
+    assert "behind live" in segment.state_reason
+
+
+def test_batch_never_skips_and_samples_denser(stream, segment_file):
+    stream_update(stream=stream, processing_mode="batch")
+    segment = make_segment(stream, segment_file, age_s=3600)
+
+    assert segment_analyze(segment.pk) == "done"
+    assert FrameAnalysis.objects.filter(segment=segment).count() == 8
+
+
+def test_stopped_analysis_skips(stream, segment_file):
+    stream_update(stream=stream, analysis_enabled=False)
+
+    assert segment_analyze(make_segment(stream, segment_file).pk) == "skipped"
