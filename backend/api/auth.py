@@ -63,6 +63,10 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(responses=UserOut)
+    """Who is signed in: `{"user": null}` for nobody, so asking is never an error."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=inline_serializer("Me", {"user": UserOut(allow_null=True)}))
     def get(self, request):
-        return Response(UserOut(request.user).data)
+        return Response({"user": UserOut(request.user).data if request.user.is_authenticated else None})

@@ -44,7 +44,7 @@ class Config(BaseModel):
     admin_password: str | None = Field(default=None, title="ADMIN_PASSWORD", min_length=12)
     rtmp_host: str = Field(default="127.0.0.1", title="RTMP_HOST")
     rtmp_port: int = Field(default=1935, title="RTMP_PORT", ge=0, le=65535)
-    rtmp_public_url: str = Field(default="rtmp://127.0.0.1:1935/live", title="RTMP_PUBLIC_URL")
+    rtmp_public_url: str | None = Field(default=None, title="RTMP_PUBLIC_URL")
     ingest_in_web: bool | None = Field(default=None, title="INGEST_IN_WEB")
     hls_segment_seconds: float = Field(default=2.0, title="HLS_SEGMENT_SECONDS", ge=1.0, le=10.0)
     hls_live_segments: int = Field(default=6, title="HLS_LIVE_SEGMENTS", ge=3, le=60)
@@ -68,6 +68,10 @@ class Config(BaseModel):
         """Embedded mode runs the RTMP server inside the web process, sharing its
         in-memory channel layer; services mode runs it as its own process."""
         return (not self.services_mode) if self.ingest_in_web is None else self.ingest_in_web
+
+    @property
+    def ingest_url(self) -> str:
+        return self.rtmp_public_url or f"rtmp://127.0.0.1:{self.rtmp_port}/live"
 
     @property
     def broker_url(self) -> str | None:

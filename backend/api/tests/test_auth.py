@@ -9,7 +9,8 @@ def test_token_sign_in_gives_a_token_that_opens_the_api(user):
     token = client.post("/api/auth/token/", {"username": "alice", "password": "correct horse battery"}).data["token"]
 
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert client.get("/api/auth/me/").data["username"] == "alice"
+    assert client.get("/api/auth/me/").data["user"]["username"] == "alice"
+    assert APIClient().get("/api/auth/me/").data == {"user": None}
 
 
 def test_session_sign_in_for_the_dashboard(user):

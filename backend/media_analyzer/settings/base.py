@@ -166,7 +166,7 @@ MEDIA_ANALYZER = {
 INGEST = {
     "RTMP_HOST": CONFIG.rtmp_host,
     "RTMP_PORT": CONFIG.rtmp_port,
-    "RTMP_PUBLIC_URL": CONFIG.rtmp_public_url,
+    "RTMP_PUBLIC_URL": CONFIG.ingest_url,
     "IN_WEB": CONFIG.runs_ingest_in_web,
     "SEGMENT_SECONDS": CONFIG.hls_segment_seconds,
     "LIVE_SEGMENTS": CONFIG.hls_live_segments,

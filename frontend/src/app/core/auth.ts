@@ -15,12 +15,9 @@ export class Auth {
   readonly user = signal<User | null | undefined>(undefined); // undefined: not asked yet
 
   async load(): Promise<User | null> {
-    try {
-      this.user.set(await firstValueFrom(this.http.get<User>('/api/auth/me/')));
-    } catch {
-      this.user.set(null);
-    }
-    return this.user() ?? null;
+    const me = await firstValueFrom(this.http.get<{ user: User | null }>('/api/auth/me/'));
+    this.user.set(me.user);
+    return me.user;
   }
 
   async login(username: string, password: string): Promise<void> {
@@ -35,6 +32,7 @@ export class Auth {
 
 export const signedIn: CanActivateFn = async () => {
   const auth = inject(Auth);
+  const router = inject(Router); // before any await: inject() needs the injection context
   const user = auth.user() === undefined ? await auth.load() : auth.user();
-  return user ? true : inject(Router).parseUrl('/login');
+  return user ? true : router.parseUrl('/login');
 };

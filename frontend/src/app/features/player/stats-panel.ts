@@ -26,6 +26,8 @@ const HISTORY = 60;
     </section>
   `,
   styles: `
+    section { background: var(--panel); border-radius: 8px; padding: 0.75rem; margin-bottom: 0.75rem; }
+    h2 { font-size: 1rem; margin: 0 0 0.5rem; }
     dl { display: grid; grid-template-columns: auto 1fr; gap: 0.2rem 0.75rem; margin: 0; }
     dt { color: var(--muted); } dd { margin: 0; text-align: right; }
     svg { width: 100%; height: 2.5rem; color: var(--accent); margin-top: 0.5rem; }
