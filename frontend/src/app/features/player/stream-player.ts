@@ -4,6 +4,8 @@ import type { Detection } from '../../core/protocol';
 import { FrameTimeline } from './frame-timeline';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 
+const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
+
 /** What the overlay drew for the frame on screen; end-to-end tests read it. */
 export interface OverlayProbe {
   framePdtMs: number;
@@ -79,9 +81,11 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     const video = this.video().nativeElement;
     const pdt = this.pdtAt(metadata.mediaTime);
     if (pdt !== null && this.renderer) {
-      const hit = this.timeline().at(pdt, this.maxAgeMs());
+      // A result belongs to the frame it was computed from; the two clocks' rounding
+      // (ms PDT, float media time) must not push it one frame late.
+      const hit = this.timeline().at(pdt + CLOCK_TOLERANCE_MS, this.maxAgeMs());
       const content = containedRect(video.clientWidth, video.clientHeight, metadata.width, metadata.height);
-      const opacity = hit ? 1 - (0.6 * hit.ageMs) / this.maxAgeMs() : 0; // older boxes fade
+      const opacity = hit ? 1 - (0.6 * Math.max(0, hit.ageMs)) / this.maxAgeMs() : 0; // older boxes fade
       const drawn = this.renderer.draw(hit?.frame ?? null, content, this.kinds(), opacity);
       window.mediaAnalyzerOverlay = { framePdtMs: pdt, resultPdt: hit?.frame.pdt ?? null, drawn, content };
       this.latencyS.set((Date.now() - pdt) / 1000);

@@ -1,0 +1,111 @@
+// End to end in Debian Chromium: sign in, open a live stream, and check that the overlay's
+// box sits on the moving subject in the frame on screen.
+//
+// usage: node e2e/overlay-sync.mjs <base-url> <user> <password> <stream-id> <artifacts-dir> <subject.json>
+// subject.json: {"face": [x, y, w, h]} the face inside the subject image, as fractions of it.
+// The subject image is the only bright thing on a dark, uniform background, so its
+// true position in each displayed frame is found from the frame's own pixels.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const [base, user, password, streamId, artifacts, subjectFile] = process.argv.slice(2);
+const subject = JSON.parse(readFileSync(subjectFile, 'utf8'));
+const SAMPLE_MS = 15000;
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required'],
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base}/login`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL('**/streams');
+  await page.screenshot({ path: `${artifacts}/streams.png` });
+  await page.goto(`${base}/streams/${streamId}`);
+  await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });
+
+  const samples = await page.evaluate(async ({ sampleMs }) => {
+    const video = document.querySelector('video');
+    const grab = document.createElement('canvas');
+    const context = grab.getContext('2d', { willReadFrequently: true });
+    const out = [];
+    const started = performance.now();
+    return await new Promise((resolve) => {
+      const onFrame = (_now, metadata) => {
+        // Runs after the app's own callback for this frame has drawn the overlay.
+        setTimeout(() => {
+          const probe = window.mediaAnalyzerOverlay;
+          grab.width = metadata.width / 2;
+          grab.height = metadata.height / 2;
+          context.drawImage(video, 0, 0, grab.width, grab.height);
+          const { data, width, height } = context.getImageData(0, 0, grab.width, grab.height);
+          let [x0, y0, x1, y1] = [width, height, -1, -1];
+          for (let y = 0; y < height; y++) {
+            for (let x = 0; x < width; x++) {
+              const i = (y * width + x) * 4;
+              if (Math.abs(data[i] - 0x20) + Math.abs(data[i + 1] - 0x30) + Math.abs(data[i + 2] - 0x40) > 60) {
+                x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+              }
+            }
+          }
+          out.push({
+            framePdtMs: probe.framePdtMs,
+            resultPdt: probe.resultPdt,
+            drawn: probe.drawn.filter((d) => d.kind === 'face').map((d) => d.box),
+            content: probe.content,
+            subject: x1 < 0 ? null : { x: x0 / width, y: y0 / height, w: (x1 + 1 - x0) / width, h: (y1 + 1 - y0) / height },
+            wallMs: Date.now(),
+          });
+          if (performance.now() - started < sampleMs) video.requestVideoFrameCallback(onFrame);
+          else resolve(out);
+        }, 0);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    });
+  }, { sampleMs: SAMPLE_MS });
+  await page.screenshot({ path: `${artifacts}/player.png` });
+  writeFileSync(`${artifacts}/samples.json`, JSON.stringify(samples));
+
+  // Where the face truly is in each displayed frame, in screen pixels of the player.
+  const [fx, fy, fw, fh] = subject.face;
+  const errorsPx = [];
+  const firstDrawn = new Map(); // result pdt -> the first displayed frame that drew it
+  for (const sample of samples) {
+    if (sample.resultPdt && !firstDrawn.has(sample.resultPdt)) firstDrawn.set(sample.resultPdt, sample.framePdtMs);
+    if (!sample.subject || !sample.resultPdt || sample.drawn.length !== 1) continue;
+    const age = sample.framePdtMs - Date.parse(sample.resultPdt);
+    if (Math.abs(age) > 17) continue; // compare only frames whose own result is drawn (within half a frame)
+    const s = sample.subject;
+    const truth = { x: s.x + fx * s.w, y: s.y + fy * s.h, w: fw * s.w, h: fh * s.h };
+    const box = sample.drawn[0];
+    const c = sample.content;
+    const px = (a, b, scale) => Math.abs(a - b) * scale;
+    errorsPx.push(Math.max(px(box.x, truth.x, c.width), px(box.y, truth.y, c.height),
+      px(box.x + box.w, truth.x + truth.w, c.width), px(box.y + box.h, truth.y + truth.h, c.height)));
+  }
+  firstDrawn.delete(samples[0]?.resultPdt); // already on screen when sampling began
+  const median = (values) => values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null;
+  const frameMs = 1000 / 30;
+  const latencies = samples.map((s) => (s.wallMs - s.framePdtMs) / 1000);
+  console.log(JSON.stringify({
+    frames: samples.length,
+    matched_frames: errorsPx.length,
+    box_error_px_median: median(errorsPx),
+    box_error_px_max: errorsPx.length ? Math.max(...errorsPx) : null,
+    // A result first appears on the frame it was computed from: 0 when in step.
+    overlay_sync_error_frames_median: median([...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs)),
+    glass_to_glass_latency_s_median: median(latencies),
+    console_errors: errors,
+  }));
+} finally {
+  await browser.close();
+}
