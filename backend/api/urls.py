@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import auth, brands, health, hls, results, streams
+from api import auth, brands, health, hls, results, streams, uploads
 
 urlpatterns = [
     path("health", health.HealthView.as_view(), name="health"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("streams/<uuid:stream_id>/segments/", streams.SegmentListView.as_view(), name="stream-segments"),
     path("streams/<uuid:stream_id>/detections/", results.DetectionListView.as_view(), name="stream-detections"),
     path("streams/<uuid:stream_id>/hls/<str:name>", hls.HlsView.as_view(), name="stream-hls"),
+    path("uploads/", uploads.UploadView.as_view(), name="uploads"),
     path("brands/", brands.BrandListCreateView.as_view(), name="brand-list"),
     path("brands/<int:brand_id>/", brands.BrandDetailView.as_view(), name="brand-detail"),
     path("brands/<int:brand_id>/images/", brands.BrandImageCreateView.as_view(), name="brand-images"),

@@ -1,6 +1,5 @@
 """Media on Google Cloud Storage, against the gcp-storage-emulator on loopback."""
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -8,20 +7,15 @@ from pathlib import Path
 import pytest
 
 from api.tests.test_brands_api import png_upload
+from media_analyzer.tests.net import free_port
 
 pytestmark = pytest.mark.django_db
 BUCKET = "media-analyzer-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def gcs_emulator(monkeypatch):
-    port = _free_port()
+    port = free_port()
     emulator = Path(sys.executable).parent / "gcp-storage-emulator"
     process = subprocess.Popen(
         [emulator, "start", "--host", "127.0.0.1", "--port", str(port), "--default-bucket", BUCKET, "--in-memory"],

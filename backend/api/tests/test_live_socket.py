@@ -66,20 +66,22 @@ async def test_snapshot_then_live_events_follow_the_schema(user, owned_stream):
     await socket.disconnect()
 
 
+async def assert_closed_with(socket: WebsocketCommunicator, code: int) -> None:
+    assert (await socket.receive_output(timeout=5))["code"] == code
+    await socket.disconnect()  # the server side finishes too; nothing outlives the test
+
+
 async def test_anonymous_viewer_is_closed_4401(owned_stream):
-    socket = await connect(owned_stream.id)
-    assert (await socket.receive_output(timeout=5))["code"] == 4401
+    await assert_closed_with(await connect(owned_stream.id), 4401)
 
 
 async def test_bad_token_is_closed_4401(owned_stream):
-    socket = await connect(owned_stream.id, token="not-a-token")
-    assert (await socket.receive_output(timeout=5))["code"] == 4401
+    await assert_closed_with(await connect(owned_stream.id, token="not-a-token"), 4401)
 
 
 async def test_another_users_stream_is_closed_4404(make_user, owned_stream):
     mallory = await sync_to_async(make_user)("mallory")
-    socket = await connect(owned_stream.id, user=mallory)
-    assert (await socket.receive_output(timeout=5))["code"] == 4404
+    await assert_closed_with(await connect(owned_stream.id, user=mallory), 4404)
 
 
 async def test_malformed_messages_get_errors_and_the_socket_lives_on(user, owned_stream):
@@ -105,4 +107,4 @@ async def test_an_oversized_message_closes_the_socket(user, owned_stream):
 
     await socket.send_to(text_data="x" * 10_000)
 
-    assert (await socket.receive_output(timeout=5))["code"] == 1009
+    await assert_closed_with(socket, 1009)

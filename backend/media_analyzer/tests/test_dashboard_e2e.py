@@ -7,7 +7,6 @@ finds it in each displayed frame's pixels and checks the overlay's box against i
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from skimage import data
 
 from ai_processing.analyzers.base import Frame
 from ai_processing.analyzers.plugins.faces import FacesAnalyzer
+from media_analyzer.tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND = REPO / "frontend"
@@ -37,12 +37,6 @@ pytestmark = [
     pytest.mark.timeout(300),
     pytest.mark.skipif(bool(missing) and not os.environ.get("CI"), reason=f"needs {', '.join(missing)}"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

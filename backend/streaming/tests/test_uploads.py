@@ -1,0 +1,71 @@
+"""Uploads: a real MP4, MKV and broken files through the API, into the same registry."""
+
+import subprocess
+
+import imageio_ffmpeg
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from streaming.models import MediaSegment, Stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture
+def media(settings, tmp_path, analysis_workers):
+    settings.MEDIA_ROOT = tmp_path
+    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
+    return tmp_path
+
+
+def encode(path, *codec_args, seconds=5):
+    subprocess.run(
+        [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi",
+         "-i", "sine=frequency=440", "-t", str(seconds), *codec_args, str(path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+def post(api, name, content):
+    return api.post("/api/uploads/", {"file": SimpleUploadedFile(name, content)}, format="multipart")
+
+
+@pytest.mark.parametrize("suffix", ["mp4", "mkv"])
+def test_an_upload_becomes_registered_hls_segments(api, media, tmp_path, suffix):
+    content = encode(tmp_path / f"in.{suffix}", "-c:v", "libx264", "-g", "60", "-c:a", "aac")
+
+    response = post(api, f"clip.{suffix}", content)
+
+    assert response.status_code == 201, response.data
+    stream = Stream.objects.get(pk=response.data["id"])
+    assert (stream.status, stream.processing_mode, stream.ingest_enabled) == ("ended", "batch", False)
+    segments = list(MediaSegment.objects.filter(stream=stream).order_by("seq"))
+    assert [segment.seq for segment in segments] == [0, 1, 2]
+    assert abs(sum(segment.duration for segment in segments) - 5.0) < 0.1
+    assert [s.start_pts for s in segments] == [0.0, segments[0].duration, segments[0].duration + segments[1].duration]
+    playlist = (media / "streams" / str(stream.id) / "live-000000.m3u8").read_text()
+    assert playlist.count("#EXT-X-PROGRAM-DATE-TIME") == 3 and "#EXT-X-ENDLIST" in playlist
+
+
+@pytest.mark.parametrize(
+    "name, make, reason",
+    [
+        ("notes.mp4", lambda tmp: b"this is not a video at all" * 100, "not a readable video"),
+        ("truncated.mp4", lambda tmp: encode(tmp / "t.mp4", "-c:v", "libx264")[:3000], "not a readable video"),
+        ("sound.mp4", lambda tmp: subprocess.run([FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i", "sine", "-t", "1",
+                                                  "-c:a", "aac", str(tmp / "a.mp4")], check=True) and
+                                  (tmp / "a.mp4").read_bytes(), "no video"),  # fmt: skip
+        ("clip.avi", lambda tmp: encode(tmp / "c.avi", "-c:v", "mpeg4"), "container"),
+        ("vp9.mkv", lambda tmp: encode(tmp / "v.mkv", "-c:v", "libvpx-vp9", "-deadline", "realtime", seconds=1),
+         "codec vp9"),
+    ],
+)
+def test_a_bad_upload_gets_400_with_the_reason_and_leaves_nothing(api, media, tmp_path, name, make, reason):
+    response = post(api, name, make(tmp_path))
+
+    assert response.status_code == 400
+    assert reason in response.data["error"]["fields"]["file"][0]
+    assert Stream.objects.count() == 0 and MediaSegment.objects.count() == 0
+    assert not (media / "streams").exists() or not any((media / "streams").iterdir())

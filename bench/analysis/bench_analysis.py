@@ -1,0 +1,114 @@
+"""bench/analysis: the cost of each stage, per analyzer and for the whole job.
+
+Prints decode cost, then per analyzer ms/frame and frames/s at 720p and 1080p, then the
+pipeline's throughput (decode + sample + analyze + store, as a job runs it) against the
+bare model on the same frames in the same run. Target: pipeline >= 80 % of bare model fps.
+
+usage: .venv/bin/python bench/analysis/bench_analysis.py [--frames 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import django_environment  # noqa: E402
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=30)
+    args = parser.parse_args()
+    django_environment(ANALYZERS="faces,visual")
+    import imageio_ffmpeg
+    import nudenet
+    from django.conf import settings
+
+    from ai_processing.analyzers.base import Frame
+    from ai_processing.analyzers.registry import analyzer_types
+    from ai_processing.frames import frames_sampled
+
+    models_dir: Path = settings.MEDIA_ANALYZER["MODELS_DIR"]
+    models_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(nudenet.__file__).parent / "320n.onnx", models_dir / "faces.onnx")
+    workdir = Path(tempfile.mkdtemp())
+    clips = {}
+    for name, (width, height) in SIZES.items():
+        clips[name] = workdir / f"{name}.ts"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                        f"testsrc2=size={width}x{height}:rate=30", "-t", "2", "-c:v", "libx264", "-g", "60",
+                        "-f", "mpegts", str(clips[name])], check=True)  # fmt: skip
+
+    print("stage / analyzer      size    ms/frame   frames/s")
+    for name, clip in clips.items():
+        started = time.perf_counter()
+        frames = [Frame(offset, image) for offset, image in frames_sampled(str(clip), 30.0)]
+        decode_ms = (time.perf_counter() - started) * 1000 / len(frames)
+        print(f"decode+convert (PyAV)  {name:6} {decode_ms:9.2f} {1000 / decode_ms:10.1f}")
+        frames = frames[: args.frames]
+        for key, analyzer_type in sorted(analyzer_types().items()):
+            analyzer = analyzer_type(models_dir)
+            if analyzer.status().state != "ready":
+                print(f"{key:22} {name:6}   disabled: {analyzer.status().message[:60]}")
+                continue
+            analyzer.load()
+            analyzer.analyze(frames[:1])  # warm-up
+            started = time.perf_counter()
+            analyzer.analyze(frames)
+            ms = (time.perf_counter() - started) * 1000 / len(frames)
+            print(f"{key:22} {name:6} {ms:9.2f} {1000 / ms:10.1f}")
+
+    print()
+    _pipeline_against_bare_model(clips["1080p"], models_dir)
+
+
+def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
+    """The same segment through the whole job (faces only, every frame) and through the
+    bare model (frames decoded beforehand): the job's overhead is decode, sampling and storage."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from ai_processing.analyzers.base import Frame
+    from ai_processing.analyzers.plugins.faces import FacesAnalyzer
+    from ai_processing.frames import frames_sampled
+    from ai_processing.pipeline import segment_analyze
+    from streaming.models import MediaSegment
+    from streaming.services import stream_create
+
+    media = Path(settings.MEDIA_ROOT)
+    (media / "segments").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(clip, media / "segments" / "bench.ts")
+    owner = get_user_model().objects.create_user("bench")
+    stream, _ = stream_create(owner=owner, name="bench", processing_mode="batch", enabled_analyzers=["faces"],
+                              sampling_fps=15)  # batch doubles it: every frame at 30 fps  # fmt: skip
+    frames = [Frame(offset, image) for offset, image in frames_sampled(str(clip), 30.0)]
+    bare = FacesAnalyzer(models_dir)
+    bare.load()
+    bare.analyze(frames[:1])
+    started = time.perf_counter()
+    bare.analyze(frames)
+    bare_fps = len(frames) / (time.perf_counter() - started)
+
+    segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/bench.ts", duration=2.0,
+                                          start_pts=0.0, program_date_time=datetime.now(timezone.utc), bytes=1)  # fmt: skip
+    segment_analyze(segment.pk)  # warm: loads the model once per process, as a worker does
+    MediaSegment.objects.filter(pk=segment.pk).update(state="pending")
+    started = time.perf_counter()
+    state = segment_analyze(segment.pk)
+    pipeline_fps = len(frames) / (time.perf_counter() - started)
+    print(f"1080p, faces, {len(frames)} frames: bare model {bare_fps:.1f} fps, pipeline {pipeline_fps:.1f} fps "
+          f"({100 * pipeline_fps / bare_fps:.0f} % of bare; target >= 80 %), job state {state}")
+    print("logo precision/recall: no logo analyzer yet (issue 4 is open)")
+
+
+if __name__ == "__main__":
+    main()

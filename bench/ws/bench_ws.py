@@ -1,0 +1,113 @@
+"""bench/ws: N viewers on one stream's socket, analysis frames at R messages per second.
+
+Services mode, as deployed: the ASGI server (uvicorn) with the Redis channel layer; this
+process publishes through Redis and holds every viewer's WebSocket. Prints delivery
+latency p50/p99 (publish -> viewer), messages lost, and the server's CPU and memory.
+Target on loopback: p99 <= 100 ms at N = 500, R = 10.
+
+usage: .venv/bin/python bench/ws/bench_ws.py [--viewers 500] [--rate 10] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import BACKEND, django_environment, free_port, rss_mb, tree_cpu_seconds  # noqa: E402
+
+
+async def viewer(url: str, expected: int, latencies: list[float], counts: list[int], ready: asyncio.Event,
+                 connected: list[int]) -> None:  # fmt: skip
+    import websockets
+
+    async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=60) as socket:
+        await socket.recv()  # the snapshot
+        connected.append(1)
+        ready.set()
+        received = 0
+        try:
+            while received < expected:
+                message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                if message["type"] == "analysis.frame":
+                    latencies.append(time.time() - message["detections"][0]["extra"]["sent"])
+                    received += 1
+        except asyncio.TimeoutError:
+            pass
+        counts.append(received)
+
+
+async def run(args) -> None:
+    port = free_port()
+    redis_url = args.redis
+    env = django_environment(REDIS_URL=redis_url, INGEST_IN_WEB="false")
+    from channels.layers import get_channel_layer
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from media_analyzer.events import PROTOCOL_VERSION, stream_group
+    from streaming.services import stream_create
+
+    user = await asyncio.to_thread(get_user_model().objects.create_user, "bench")
+    token = (await asyncio.to_thread(Token.objects.get_or_create, user=user))[0].key
+    stream, _ = await asyncio.to_thread(stream_create, owner=user, name="bench")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--port", str(port), "--no-access-log",
+         "--ws-max-queue", "64"],
+        cwd=BACKEND, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in server.stderr:
+        if "Application startup complete" in line:
+            break
+    url = f"ws://127.0.0.1:{port}/ws/streams/{stream.id}/?token={token}"
+    messages = int(args.rate * args.seconds)
+    latencies, counts, connected = [], [], []
+    ready = asyncio.Event()
+    tasks = []
+    for _ in range(args.viewers):
+        tasks.append(asyncio.create_task(viewer(url, messages, latencies, counts, ready, connected)))
+        await asyncio.sleep(0.005)  # do not stampede the accept queue
+    while len(connected) < args.viewers:
+        await asyncio.sleep(0.1)
+    layer = get_channel_layer()
+    cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
+    for index in range(messages):
+        frame = {"type": "analysis.frame", "v": PROTOCOL_VERSION, "stream_id": str(stream.id), "segment_seq": 0,
+                 "pts": index / args.rate, "pdt": "2026-11-24T12:00:00+00:00",
+                 "detections": [{"analyzer": "bench", "kind": "object", "label": "cup", "confidence": 0.9,
+                                 "box": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, "extra": {"sent": time.time()}}]}  # fmt: skip
+        await layer.group_send(stream_group(stream.id), frame)
+        await asyncio.sleep(1 / args.rate)
+    await asyncio.gather(*tasks)
+    cpu = tree_cpu_seconds(server.pid) - cpu_before
+    wall = time.monotonic() - wall_before
+    memory = rss_mb(server.pid)
+    server.terminate()
+    server.wait(30)
+
+    latencies.sort()
+    lost = messages * args.viewers - sum(counts)
+    print(f"viewers {args.viewers}, {args.rate} msg/s for {args.seconds} s: {messages * args.viewers} deliveries")
+    print(f"delivery latency p50 {1000 * statistics.median(latencies):.1f} ms, "
+          f"p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms (target p99 <= 100 ms)")
+    print(f"messages lost: {lost}")
+    print(f"server CPU {100 * cpu / wall:.0f} % of one core, memory {memory:.0f} MB RSS")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--viewers", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
