@@ -26,18 +26,27 @@ def detection_list(
     kinds: list[str] | None = None,
 ) -> QuerySet[Detection]:
     """Detections in [since, until) by wall clock, or [since_pts, until_pts) by stream time."""
+    bounds = {"pdt__gte": since, "pdt__lt": until, "pts__gte": since_pts, "pts__lt": until_pts}
     detections = Detection.objects.filter(stream=stream)
-    if since is not None:
-        detections = detections.filter(pdt__gte=since)
-    if until is not None:
-        detections = detections.filter(pdt__lt=until)
-    if since_pts is not None:
-        detections = detections.filter(pts__gte=since_pts)
-    if until_pts is not None:
-        detections = detections.filter(pts__lt=until_pts)
+    detections = detections.filter(**{lookup: value for lookup, value in bounds.items() if value is not None})
     if kinds:
         detections = detections.filter(kind__in=kinds)
     return detections.order_by("pdt", "id")
+
+
+def frame_list(
+    *,
+    stream: Stream,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    since_pts: float | None = None,
+    until_pts: float | None = None,
+) -> QuerySet[FrameAnalysis]:
+    """Analysed frames in a time range (by pdt or pts), with their detections and segment."""
+    frames = FrameAnalysis.objects.filter(stream=stream)
+    bounds = {"pdt__gte": since, "pdt__lt": until, "pts__gte": since_pts, "pts__lt": until_pts}
+    frames = frames.filter(**{lookup: value for lookup, value in bounds.items() if value is not None})
+    return frames.select_related("segment").prefetch_related("detections").order_by("pdt", "id")
 
 
 def brand_visible_to(user: AbstractBaseUser) -> QuerySet[Brand]:

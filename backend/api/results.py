@@ -1,14 +1,17 @@
 """Analysis results of a stream, by time range, for seeking and replay."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from ai_processing.models import Detection
-from ai_processing.selectors import detection_list
+from ai_processing.messages import frame_message
+from ai_processing.selectors import detection_list, frame_list
 from api.inputs import validated
 from api.pages import TimeCursorPagination, paginated_response
 from api.streams import stream_for
+from media_analyzer.events import PROTOCOL_VERSION
 
 
 class BoxOut(serializers.Serializer):
@@ -44,6 +47,25 @@ class TimeRangeIn(serializers.Serializer):
         if "kind" in data:
             data["kinds"] = [kind.strip() for kind in data.pop("kind").split(",") if kind.strip()]
         return data
+
+
+class FrameOut(serializers.BaseSerializer):
+    """An `analysis.frame` exactly as the socket sends it (docs/protocol)."""
+
+    def to_representation(self, row):
+        message = frame_message(row.stream_id, row.segment.seq, row, list(row.detections.all()))
+        return {**message, "v": PROTOCOL_VERSION}
+
+
+class FrameListView(APIView):
+    """For seeking and replay: the results of a time range in the socket's own shape."""
+
+    @extend_schema(parameters=[TimeRangeIn], responses=OpenApiTypes.OBJECT)
+    def get(self, request, stream_id):
+        stream = stream_for(request, stream_id)
+        time_range = validated(TimeRangeIn, request.query_params)
+        time_range.pop("kinds", None)
+        return paginated_response(request, self, frame_list(stream=stream, **time_range), FrameOut, TimeCursorPagination())
 
 
 class DetectionListView(APIView):

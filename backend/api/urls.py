@@ -15,6 +15,7 @@ urlpatterns = [
     path("streams/<uuid:stream_id>/analysis/", streams.StreamAnalysisView.as_view(), name="stream-analysis"),
     path("streams/<uuid:stream_id>/mode/", streams.StreamModeView.as_view(), name="stream-mode"),
     path("streams/<uuid:stream_id>/segments/", streams.SegmentListView.as_view(), name="stream-segments"),
+    path("streams/<uuid:stream_id>/frames/", results.FrameListView.as_view(), name="stream-frames"),
     path("streams/<uuid:stream_id>/detections/", results.DetectionListView.as_view(), name="stream-detections"),
     path("streams/<uuid:stream_id>/hls/<str:name>", hls.HlsView.as_view(), name="stream-hls"),
     path("uploads/", uploads.UploadView.as_view(), name="uploads"),

@@ -49,3 +49,16 @@ def test_reversed_range_is_400(api, stream):
 
     assert response.status_code == 400
     assert "until_pts" in response.data["error"]["fields"]
+
+
+def test_frames_of_a_range_come_in_the_sockets_shape(api, stream, detections):
+    from api.tests.protocol import assert_valid_message
+
+    response = api.get(f"/api/streams/{stream.id}/frames/", {"since_pts": 1, "until_pts": 2.5, "limit": 2})
+
+    assert response.status_code == 200
+    frames = response.data["results"] + api.get(response.data["next"]).data["results"]
+    assert [frame["pts"] for frame in frames] == [1.0, 1.5, 2.0]
+    for frame in frames:
+        assert_valid_message(frame)
+    assert frames[0]["detections"][0]["box"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
