@@ -1,6 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
+import type { AnalysisFrame } from './protocol';
 
 export type ProcessingMode = 'realtime' | 'batch';
 
@@ -56,6 +57,15 @@ export class Api {
 
   rotateKey(id: string): Promise<StreamWithKey> {
     return firstValueFrom(this.http.post<StreamWithKey>(`/api/streams/${id}/rotate-key/`, {}));
+  }
+
+  /** Results of a wall-clock range, in the socket's message shape (for seeking back). */
+  async frames(id: string, since: Date, until: Date): Promise<AnalysisFrame[]> {
+    const params = { since: since.toISOString(), until: until.toISOString(), limit: 1000 };
+    const page = await firstValueFrom(
+      this.http.get<{ results: AnalysisFrame[] }>(`/api/streams/${id}/frames/`, { params }),
+    );
+    return page.results;
   }
 
   health(): Promise<Health> {

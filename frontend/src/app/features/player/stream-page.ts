@@ -42,6 +42,12 @@ export class StreamPage implements OnInit {
     return this.api.hlsUrl(this.id());
   }
 
+  protected async loadResultsAround(at: Date): Promise<void> {
+    const since = new Date(at.getTime() - 5_000);
+    const until = new Date(at.getTime() + 60_000);
+    for (const frame of await this.api.frames(this.id(), since, until)) this.socket.timeline.add(frame);
+  }
+
   protected toggleKind(kind: string): void {
     const next = new Set(this.shownKinds());
     if (next.has(kind)) next.delete(kind);

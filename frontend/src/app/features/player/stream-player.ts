@@ -1,4 +1,4 @@
-import { AfterViewInit, Component, ElementRef, OnDestroy, input, signal, viewChild } from '@angular/core';
+import { AfterViewInit, Component, ElementRef, OnDestroy, input, output, signal, viewChild } from '@angular/core';
 import Hls, { type Fragment } from 'hls.js';
 import type { Detection } from '../../core/protocol';
 import { FrameTimeline } from './frame-timeline';
@@ -34,6 +34,8 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly kinds = input.required<ReadonlySet<string>>();
   /** Results older than this (one sampling interval and some) are not drawn. */
   readonly maxAgeMs = input(900);
+  /** The wall clock the viewer sought to: results there may predate this page. */
+  readonly seeked = output<Date>();
   protected readonly latencyS = signal<number | null>(null);
   protected readonly error = signal<string | null>(null);
   private readonly video = viewChild.required<ElementRef<HTMLVideoElement>>('video');
@@ -65,6 +67,10 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     });
     this.hls.loadSource(this.src());
     this.hls.attachMedia(video);
+    video.addEventListener('seeked', () => {
+      const pdt = this.pdtAt(video.currentTime);
+      if (pdt !== null) this.seeked.emit(new Date(pdt));
+    });
     video.muted = true;
     video.play().catch(() => undefined); // autoplay may wait for a click
     video.requestVideoFrameCallback(this.onFrame);
