@@ -6,8 +6,11 @@ killed mid-task) replaces the segment's results in one transaction."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import av
 from django.conf import settings
@@ -22,6 +25,7 @@ from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
 State = MediaSegment.State
+CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
 
 
 def segment_analyze(segment_id: int) -> str:
@@ -45,31 +49,50 @@ def _analyze(segment: MediaSegment) -> str:
     if reason:
         return _finish(segment, State.SKIPPED, reason)
     analyzers = [a for a in map(analyzer_get, stream.enabled_analyzers) if a and (a.light or _batch(stream))]
-    try:
-        frames = [
-            Frame(segment.start_pts + offset, image)
-            for offset, image in frames_sampled(segment.file.path, _sampling_fps(stream))
-        ]
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
-    if not frames:
-        return _finish(segment, State.FAILED, "segment has no video frames")
-    findings: list[list[tuple[str, Finding]]] = [[] for _ in frames]
+    pts: list[float] = []  # images are dropped once analysed: a segment never sits in memory whole
+    findings: list[list[tuple[str, Finding]]] = []
     timings: dict[str, float] = {}
     errors: list[str] = []
+    try:
+        for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
+            pts.extend(frame.pts for frame in chunk)
+            findings.extend(_run_analyzers(analyzers, chunk, timings, errors))
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
+    if not pts:
+        return _finish(segment, State.FAILED, "segment has no video frames")
+    timings = {key: round(total / len(pts), 2) for key, total in timings.items()}
+    results_store(segment=segment, pts=pts, findings=findings, timings=timings, note="; ".join(errors))
+    return State.DONE
+
+
+def _decoded_ahead(path: str, fps: float, start_pts: float) -> Iterator[list[Frame]]:
+    """Chunks of sampled frames; the next chunk decodes on another thread while the
+    analyzers run on this one (PyAV and onnxruntime both release the GIL)."""
+    sampled = (Frame(start_pts + offset, image) for offset, image in frames_sampled(path, fps))
+    chunks = iter(lambda: list(itertools.islice(sampled, CHUNK_FRAMES)), [])
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as decoder:
+        upcoming = decoder.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = decoder.submit(next, chunks, None)
+            yield chunk
+
+
+def _run_analyzers(analyzers, chunk: list[Frame], timings: dict[str, float], errors: list[str]):
+    """Findings per frame of the chunk; adds each analyzer's milliseconds to `timings`."""
+    findings: list[list[tuple[str, Finding]]] = [[] for _ in chunk]
     for analyzer in analyzers:
         started = time.perf_counter()
         try:
-            per_frame = analyzer.analyze(frames)
+            per_frame = analyzer.analyze(chunk)
         except Exception as exc:  # one failing analyzer never stops the others
-            logger.exception("analyzer %s failed on segment %s", analyzer.key, segment.pk)
+            logger.exception("analyzer %s failed", analyzer.key)
             errors.append(f"{analyzer.key} failed: {exc}")
             continue
-        timings[analyzer.key] = round((time.perf_counter() - started) * 1000 / len(frames), 2)
+        timings[analyzer.key] = timings.get(analyzer.key, 0.0) + (time.perf_counter() - started) * 1000
         for index, frame_findings in enumerate(per_frame):
             findings[index].extend((analyzer.key, finding) for finding in frame_findings)
-    results_store(segment=segment, frames=frames, findings=findings, timings=timings, note="; ".join(errors))
-    return State.DONE
+    return findings
 
 
 def _claim(segment_id: int) -> MediaSegment | None:

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from ai_processing.analyzers.base import Finding, Frame
+from ai_processing.analyzers.base import Finding
 from ai_processing.messages import frame_message
 from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
 from media_analyzer.events import broadcast
@@ -59,7 +59,7 @@ def brand_reference_image_delete(*, reference: BrandReferenceImage) -> None:
 def results_store(
     *,
     segment: MediaSegment,
-    frames: list[Frame],
+    pts: list[float],
     findings: list[list[tuple[str, Finding]]],
     timings: dict[str, float],
     note: str = "",
@@ -70,10 +70,10 @@ def results_store(
         FrameAnalysis.objects.filter(segment=segment).delete()
         rows = FrameAnalysis.objects.bulk_create(
             FrameAnalysis(
-                segment=segment, stream_id=segment.stream_id, pts=frame.pts,
-                pdt=segment.program_date_time + timedelta(seconds=frame.pts - segment.start_pts), timings=timings,
+                segment=segment, stream_id=segment.stream_id, pts=frame_pts,
+                pdt=segment.program_date_time + timedelta(seconds=frame_pts - segment.start_pts), timings=timings,
             )  # fmt: skip
-            for frame in frames
+            for frame_pts in pts
         )
         detections = [
             _detection(row, analyzer, finding) for row, frame_findings in zip(rows, findings)

@@ -2,13 +2,12 @@
 
 from datetime import datetime, timezone
 
-import numpy as np
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
-from ai_processing.analyzers.base import Box, Finding, Frame
+from ai_processing.analyzers.base import Box, Finding
 from ai_processing.services import results_store
 from api.tests.protocol import assert_valid_message
 from media_analyzer.asgi import application
@@ -35,9 +34,9 @@ def store_frame(stream, seq=0, label="cup"):
         defaults=dict(file="segments/x.ts", duration=2.0, start_pts=seq * 2.0,
                       program_date_time=datetime(2026, 11, 24, 12, 0, seq * 2, tzinfo=timezone.utc), bytes=1),
     )  # fmt: skip
-    frame = Frame(segment.start_pts + 0.5, np.zeros((4, 4, 3), np.uint8))
     finding = Finding("object", label, 0.875, Box(0.1, 0.2, 0.3, 0.4))
-    results_store(segment=segment, frames=[frame], findings=[[("objects", finding)]], timings={"objects": 3.2})
+    results_store(segment=segment, pts=[segment.start_pts + 0.5], findings=[[("objects", finding)]],
+                  timings={"objects": 3.2})  # fmt: skip
 
 
 @pytest.fixture
