@@ -63,7 +63,7 @@ async def run(args) -> None:
         cwd=BACKEND, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     for line in server.stderr:
-        if "Application startup complete" in line:
+        if "Uvicorn running on" in line:  # listening (startup completes before the bind)
             break
     url = f"ws://127.0.0.1:{port}/ws/streams/{stream.id}/?token={token}"
     messages = int(args.rate * args.seconds)

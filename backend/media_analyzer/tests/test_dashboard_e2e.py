@@ -59,7 +59,7 @@ def platform(tmp_path):
     )  # fmt: skip
     try:
         for line in server.stderr:  # the server says when it is ready; bounded by the test timeout
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # listening (startup completes before the bind)
                 break
         else:
             raise RuntimeError("the server exited before it was ready")
