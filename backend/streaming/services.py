@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -113,3 +115,16 @@ def segment_register(
     except IntegrityError:  # registered concurrently by another watcher
         return None
     return segment
+
+
+def segment_files_expire(*, older_than_hours: float) -> int:
+    """Deletes the media of segments older than the retention; their rows, and every
+    analysis result, are kept. Returns how many files went."""
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    expired = MediaSegment.objects.filter(program_date_time__lt=cutoff).exclude(file="")
+    count = 0
+    for segment in expired.iterator():
+        segment.file.storage.delete(segment.file.name)
+        MediaSegment.objects.filter(pk=segment.pk).update(file="", updated_at=timezone.now())
+        count += 1
+    return count

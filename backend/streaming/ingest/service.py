@@ -13,7 +13,7 @@ from ai_processing.stats import stats_loop
 from streaming.ingest.registry import PlaylistWatcher
 from streaming.ingest.rtmp import RtmpLimits, RtmpServer
 from streaming.ingest.sessions import IngestSessions
-from streaming.services import streams_reset_live
+from streaming.services import segment_files_expire, streams_reset_live
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,23 @@ class Ingest:
         await sync_to_async(self.watcher.start)()
         self.port = await self.rtmp.start(self.host, self.port)
         self.stats = asyncio.create_task(stats_loop())
+        self.retention = asyncio.create_task(self._expire_segments_hourly())
         logger.info("RTMP ingest on rtmp://%s:%d/live", self.host, self.port)
         return self.port
 
+    async def _expire_segments_hourly(self) -> None:
+        hours = settings.INGEST["RETENTION_HOURS"]
+        while True:
+            try:
+                expired = await sync_to_async(segment_files_expire, thread_sensitive=False)(older_than_hours=hours)
+                if expired:
+                    logger.info("deleted the media of %d segments older than %s h", expired, hours)
+            except Exception:  # retention must never take the ingest down
+                logger.exception("segment retention failed")
+            await asyncio.sleep(3600)
+
     async def stop(self) -> None:
         self.stats.cancel()
+        self.retention.cancel()
         await self.rtmp.stop()  # closes every publisher's muxer, which finalises its playlist
         await sync_to_async(self.watcher.stop)()

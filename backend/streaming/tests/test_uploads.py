@@ -69,3 +69,23 @@ def test_a_bad_upload_gets_400_with_the_reason_and_leaves_nothing(api, media, tm
     assert reason in response.data["error"]["fields"]["file"][0]
     assert Stream.objects.count() == 0 and MediaSegment.objects.count() == 0
     assert not (media / "streams").exists() or not any((media / "streams").iterdir())
+
+
+def test_retention_deletes_old_media_and_keeps_rows_and_results(api, media, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streaming.services import segment_files_expire
+
+    response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+    old, *recent = MediaSegment.objects.filter(stream_id=response.data["id"]).order_by("seq")
+    MediaSegment.objects.filter(pk=old.pk).update(program_date_time=timezone.now() - timedelta(hours=100))
+    old_path = media / old.file.name
+
+    assert segment_files_expire(older_than_hours=72) == 1
+
+    old.refresh_from_db()
+    assert old.file.name == "" and not old_path.exists()
+    assert all((media / segment.file.name).exists() for segment in recent)
+    assert segment_files_expire(older_than_hours=72) == 0
