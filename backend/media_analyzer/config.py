@@ -28,6 +28,7 @@ class Config(BaseModel):
     debug: bool = Field(default=False, title="DJANGO_DEBUG")
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"], title="DJANGO_ALLOWED_HOSTS")
     csrf_trusted_origins: list[str] = Field(default_factory=list, title="DJANGO_CSRF_TRUSTED_ORIGINS")
+    https_only: bool = Field(default=True, title="HTTPS_ONLY")
     data_dir: Path = Field(default=REPO_ROOT / "var", title="MEDIA_ANALYZER_DATA_DIR")
     database_url: str | None = Field(default=None, title="DATABASE_URL")
     redis_url: str | None = Field(default=None, title="REDIS_URL")

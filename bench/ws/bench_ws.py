@@ -65,6 +65,21 @@ async def run(args) -> None:
     for line in server.stderr:
         if "Uvicorn running on" in line:  # listening (startup completes before the bind)
             break
+    try:
+        await _measure(args, server, stream, token, port)
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+async def _measure(args, server, stream, token, port) -> None:
+    from channels.layers import get_channel_layer
+
+    from media_analyzer.events import PROTOCOL_VERSION, stream_group
+
     url = f"ws://127.0.0.1:{port}/ws/streams/{stream.id}/?token={token}"
     messages = int(args.rate * args.seconds)
     latencies, counts, connected = [], [], []
@@ -73,8 +88,13 @@ async def run(args) -> None:
     for _ in range(args.viewers):
         tasks.append(asyncio.create_task(viewer(url, messages, latencies, counts, ready, connected)))
         await asyncio.sleep(0.005)  # do not stampede the accept queue
-    while len(connected) < args.viewers:
-        await asyncio.sleep(0.1)
+    deadline = time.monotonic() + 120
+    while len(connected) + sum(task.done() for task in tasks) < args.viewers and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # a benchmark's wait for its viewers, bounded
+    failed = [task.exception() for task in tasks if task.done() and task.exception()]
+    print(f"{len(connected)} viewers connected", flush=True)
+    if failed:
+        print(f"{len(failed)} viewers failed to connect, e.g. {failed[0]!r}", flush=True)
     layer = get_channel_layer()
     cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
     for index in range(messages):
@@ -84,12 +104,10 @@ async def run(args) -> None:
                                  "box": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, "extra": {"sent": time.time()}}]}  # fmt: skip
         await layer.group_send(stream_group(stream.id), frame)
         await asyncio.sleep(1 / args.rate)
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, return_exceptions=True)
     cpu = tree_cpu_seconds(server.pid) - cpu_before
     wall = time.monotonic() - wall_before
     memory = rss_mb(server.pid)
-    server.terminate()
-    server.wait(30)
 
     latencies.sort()
     lost = messages * args.viewers - sum(counts)
