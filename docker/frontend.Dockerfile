@@ -7,7 +7,6 @@ WORKDIR /src
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend ./
-COPY docs/protocol /docs/protocol
 RUN npx ng build --progress=false
 
 FROM nginxinc/nginx-unprivileged:1.27.5-alpine AS runtime
