@@ -20,7 +20,9 @@ from django.utils import timezone
 from ai_processing.analyzers.base import Finding, Frame
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.frames import frames_sampled
+from ai_processing.messages import segment_message
 from ai_processing.services import results_store
+from media_analyzer.events import broadcast
 from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
@@ -126,4 +128,5 @@ def _finish(segment: MediaSegment, state: str, reason: str) -> str:
     if state == State.FAILED:
         logger.warning("segment %s failed: %s", segment.pk, reason)
     MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=reason, updated_at=timezone.now())
+    broadcast(segment.stream_id, segment_message(segment, state, reason))  # skipped and failed are visible live
     return state

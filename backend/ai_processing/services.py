@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ai_processing.analyzers.base import Finding
-from ai_processing.messages import frame_message
+from ai_processing.messages import frame_message, segment_message, segment_summary
 from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
 from media_analyzer.events import broadcast
 from media_analyzer.files import files_delete_on_commit
@@ -87,6 +87,7 @@ def results_store(
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
         messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk]) for row in rows]
+        messages.append(segment_message(segment, "done", note, segment_summary(detections)))
         transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
     return rows
 

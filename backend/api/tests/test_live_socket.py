@@ -107,3 +107,24 @@ async def test_an_oversized_message_closes_the_socket(user, owned_stream):
     await socket.send_to(text_data="x" * 10_000)
 
     await assert_closed_with(socket, 1009)
+
+
+async def test_segment_summaries_and_pipeline_stats_follow_the_schema(user, owned_stream):
+    from ai_processing.stats import stats_publish_once
+
+    socket = await connect(owned_stream.id, user=user)
+    await socket.receive_json_from(timeout=5)  # snapshot
+    await sync_to_async(stream_go_live)(stream=owned_stream)
+    await socket.receive_json_from(timeout=5)  # stream.state
+    await sync_to_async(store_frame)(owned_stream, seq=0)
+    frame, segment = await socket.receive_json_from(timeout=5), await socket.receive_json_from(timeout=5)
+
+    assert await sync_to_async(stats_publish_once)() == 1  # one live stream
+    stats = await socket.receive_json_from(timeout=5)
+
+    for message in (frame, segment, stats):
+        assert_valid_message(message)
+    assert (segment["type"], segment["state"], segment["summary"]["detections"]) == ("analysis.segment", "done", {"object": 1})
+    assert stats["type"] == "pipeline.stats" and stats["frames_per_s"] > 0 and stats["dropped"] == 0
+    assert stats["latency_p50_s"] is not None and set(stats["queue_depth"]) == {"realtime", "batch"}
+    await socket.disconnect()
