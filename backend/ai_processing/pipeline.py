@@ -23,6 +23,7 @@ from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
 from ai_processing.services import results_store
 from media_analyzer.events import broadcast
+from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ def _analyze(segment: MediaSegment) -> str:
     if not pts:
         return _finish(segment, State.FAILED, "segment has no video frames")
     timings = {key: round(total / len(pts), 2) for key, total in timings.items()}
-    results_store(segment=segment, pts=pts, findings=findings, timings=timings, note="; ".join(errors))
+    with STAGE_SECONDS.labels("store").time():
+        results_store(segment=segment, pts=pts, findings=findings, timings=timings, note="; ".join(errors))
+    FRAMES_ANALYSED.inc(len(pts))
     return State.DONE
 
 
@@ -91,7 +94,9 @@ def _run_analyzers(analyzers, chunk: list[Frame], timings: dict[str, float], err
             logger.exception("analyzer %s failed", analyzer.key)
             errors.append(f"{analyzer.key} failed: {exc}")
             continue
-        timings[analyzer.key] = timings.get(analyzer.key, 0.0) + (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        timings[analyzer.key] = timings.get(analyzer.key, 0.0) + elapsed * 1000
+        STAGE_SECONDS.labels(f"analyze:{analyzer.key}").observe(elapsed)
         for index, frame_findings in enumerate(per_frame):
             findings[index].extend((analyzer.key, finding) for finding in frame_findings)
     return findings

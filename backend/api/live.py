@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 
 from ai_processing.selectors import frames_recent
 from media_analyzer.events import PROTOCOL_VERSION, stream_group
+from media_analyzer.metrics import WEBSOCKET_CLIENTS
 from streaming.messages import stream_state_message
 from streaming.selectors import stream_visible_to
 
@@ -58,12 +59,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.pending = asyncio.Event()
         self.dropped = 0
         self.sender = asyncio.create_task(self._drain())
+        WEBSOCKET_CLIENTS.inc()
         await self.channel_layer.group_add(self.group, self.channel_name)
         self._enqueue(snapshot)
 
     async def disconnect(self, code) -> None:
         if self.sender is not None:
             self.sender.cancel()
+            WEBSOCKET_CLIENTS.dec()
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:

@@ -1,10 +1,11 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import auth, brands, health, hls, results, streams, uploads
+from api import auth, brands, health, hls, metrics, results, streams, uploads
 
 urlpatterns = [
     path("health", health.HealthView.as_view(), name="health"),
+    path("metrics", metrics.MetricsView.as_view(), name="metrics"),
     path("auth/login/", auth.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
     path("auth/token/", auth.TokenView.as_view(), name="auth-token"),

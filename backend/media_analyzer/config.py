@@ -42,6 +42,7 @@ class Config(BaseModel):
     analysis_threads: int = Field(default=1, title="ANALYSIS_THREADS", ge=1, le=32)
     log_format: Literal["text", "json"] = Field(default="text", title="LOG_FORMAT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", title="LOG_LEVEL")
+    metrics_token: str | None = Field(default=None, title="METRICS_TOKEN", min_length=16)
     admin_password: str | None = Field(default=None, title="ADMIN_PASSWORD", min_length=12)
     rtmp_host: str = Field(default="127.0.0.1", title="RTMP_HOST")
     rtmp_port: int = Field(default=1935, title="RTMP_PORT", ge=0, le=65535)

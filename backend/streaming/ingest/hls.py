@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import imageio_ffmpeg
+from prometheus_client import Counter
 
 from streaming.ingest.flv import HEADER, flv_tag
 
@@ -33,9 +34,10 @@ class HlsMuxer:
     """A `PublishSink`: RTMP media in, HLS segments and a playlist out. Writes wait for
     ffmpeg (back-pressure to the publisher) but never longer than WRITE_TIMEOUT_S."""
 
-    def __init__(self, command: list[str], on_closed: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, command: list[str], on_closed: Callable[[], Awaitable[None]], received: Counter) -> None:
         self.command = command
         self.on_closed = on_closed
+        self.received = received  # bytes from the publisher, for the ingest bitrate
         self.process: asyncio.subprocess.Process | None = None
         self._closed = False
 
@@ -48,6 +50,7 @@ class HlsMuxer:
         await self._write(HEADER)
 
     async def media(self, tag_type: int, timestamp_ms: int, payload: bytes) -> None:
+        self.received.inc(len(payload))
         await self._write(flv_tag(tag_type, timestamp_ms, payload))
 
     async def _write(self, data: bytes) -> None:

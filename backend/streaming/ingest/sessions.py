@@ -9,6 +9,7 @@ from pathlib import Path
 from asgiref.sync import sync_to_async
 from django.db.models import Max
 
+from media_analyzer.metrics import INGEST_BYTES
 from streaming.ingest.hls import HlsMuxer, hls_command
 from streaming.ingest.playlists import SEGMENT_NAME, playlist_name
 from streaming.ingest.registry import playlist_sync
@@ -43,6 +44,7 @@ class IngestSessions:
         muxer = HlsMuxer(
             hls_command(directory, playlist.name, start_seq, self.segment_seconds),
             on_closed=lambda: self._ended(stream, playlist),
+            received=INGEST_BYTES.labels(str(stream.id)),
         )
         try:
             await muxer.start()

@@ -52,7 +52,7 @@ def assert_registered_exactly_once(stream, settings):
     return playlist_entries(text)
 
 
-def test_publish_1080p_gives_hls_with_pdt_and_every_segment_registered(live, make_stream, settings):
+def test_publish_1080p_gives_hls_with_pdt_and_every_segment_registered(live, make_stream, settings, make_user):
     stream, key = make_stream()
     events = live.events(stream.id)
 
@@ -74,6 +74,21 @@ def test_publish_1080p_gives_hls_with_pdt_and_every_segment_registered(live, mak
     frames = [event for event in seen if event["type"] == "analysis.frame"]
     assert frames and all(event["v"] == 1 and event["pdt"] and "pts" in event for event in frames)
     assert Stream.objects.get(pk=stream.pk).status == "offline"
+    assert_metrics_after_a_stream(stream, make_user)
+
+
+def assert_metrics_after_a_stream(stream, make_user):
+    """After a real stream is analysed, /api/metrics exposes the series operators graph."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(make_user("operator", is_staff=True))
+    text = client.get("/api/metrics").content.decode()
+    for series in ("media_analyzer_stage_seconds_count{stage=\"analyze:visual\"}", "media_analyzer_frames_analysed_total",
+                   "media_analyzer_segments{state=", "media_analyzer_queue_depth{queue=\"realtime\"}",
+                   "media_analyzer_websocket_clients", f"media_analyzer_ingest_bytes_total{{stream=\"{stream.id}\"}}"):
+        assert series in text, series
+    assert APIClient().get("/api/metrics").status_code in (401, 403)
 
 
 def test_a_bad_key_is_refused_and_writes_nothing(live, make_stream, settings):
