@@ -88,3 +88,20 @@ def test_every_variable_is_documented():
     reference = (BACKEND.parent / "docs" / "configuration.md").read_text()
     missing = [field.title for field in Config.model_fields.values() if f"`{field.title}`" not in reference]
     assert missing == []
+
+
+def test_production_logs_are_json_with_cloud_logging_fields():
+    import json
+    import logging
+
+    from media_analyzer.logging_config import CloudLoggingFormatter, build_logging
+
+    options = build_logging("json", "INFO")["formatters"]["json"]
+    formatter = CloudLoggingFormatter(options["format"], rename_fields=options["rename_fields"], datefmt=options["datefmt"])
+    record = logging.LogRecord("streaming", logging.WARNING, __file__, 1, "stream %s offline", ("abc",), None)
+    record.trace = "projects/p/traces/123"
+
+    line = json.loads(formatter.format(record))
+
+    assert line["severity"] == "WARNING" and line["message"] == "stream abc offline"
+    assert line["time"] and line["logging.googleapis.com/trace"] == "projects/p/traces/123"
