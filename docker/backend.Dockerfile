@@ -19,6 +19,9 @@ RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app 
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=app:app backend /app/backend
 WORKDIR /app/backend
+# Static files are collected into the image; the key below exists only for this step.
+RUN DJANGO_SECRET_KEY=collectstatic-at-build-time-only-not-a-runtime-secret \
+    python manage.py collectstatic --noinput -v 0 && chown -R app:app /app/staticfiles
 USER 10001
 EXPOSE 8000 1935
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -104,7 +104,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 MEDIA_ROOT = CONFIG.media_root
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
-STATIC_ROOT = CONFIG.data_dir / "static"
+# Collected at image build time (docker/backend.Dockerfile), beside the code, not in the
+# data volume that is mounted over /data at run time.
+STATIC_ROOT = REPO_ROOT / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist" / "frontend" / "browser"
 WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
