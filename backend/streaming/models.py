@@ -1,7 +1,16 @@
 import uuid
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
+
+# Segments live on the media volume that ingest, web and workers share, whatever
+# MEDIA_STORAGE says: ffmpeg writes them there and PyAV reads them there.
+_segment_storage = FileSystemStorage()  # MEDIA_ROOT, read lazily
+
+
+def segment_storage() -> FileSystemStorage:
+    return _segment_storage
 
 
 class Stream(models.Model):
@@ -53,7 +62,7 @@ class MediaSegment(models.Model):
 
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="segments")
     seq = models.PositiveIntegerField()
-    file = models.FileField(upload_to="segments/", max_length=300)
+    file = models.FileField(upload_to="segments/", max_length=300, storage=segment_storage)
     duration = models.FloatField(help_text="Seconds.")
     start_pts = models.FloatField(help_text="Seconds from the stream's start.")
     program_date_time = models.DateTimeField(help_text="Wall clock of the segment's first frame.")

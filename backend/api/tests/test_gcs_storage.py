@@ -53,3 +53,19 @@ def test_reference_images_go_to_the_bucket(api, settings, gcs_emulator):
     assert len(names) == 1 and names[0].startswith("brands/")
     assert api.get(response.data["url"]).status_code == 200
     assert api.get("/api/health").json()["components"]["storage"] == {"status": "ok", "message": "GoogleCloudStorage"}
+
+
+def test_segments_stay_on_the_shared_media_volume_when_media_goes_to_gcs(settings, stream, tmp_path):
+    """ffmpeg writes segments and PyAV reads them as files, whatever MEDIA_STORAGE says."""
+    from datetime import datetime, timezone
+
+    from streaming.models import MediaSegment
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
+                                                          "OPTIONS": {"bucket_name": BUCKET}}}  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path
+
+    segment = MediaSegment.objects.create(stream=stream, seq=0, file="streams/s/seg_000000.ts", duration=2,
+                                          start_pts=0, program_date_time=datetime.now(timezone.utc), bytes=1)  # fmt: skip
+
+    assert segment.file.path == str(tmp_path / "streams" / "s" / "seg_000000.ts")
