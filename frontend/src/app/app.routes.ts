@@ -13,6 +13,11 @@ export const routes: Routes = [
     canActivate: [signedIn],
     loadComponent: () => import('./features/player/stream-page').then((m) => m.StreamPage),
   },
+  {
+    path: 'uploads',
+    canActivate: [signedIn],
+    loadComponent: () => import('./features/uploads/upload-page').then((m) => m.UploadPage),
+  },
   { path: '', pathMatch: 'full', redirectTo: 'streams' },
   { path: '**', redirectTo: 'streams' },
 ];

@@ -1,6 +1,6 @@
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { Api, ProcessingMode, StreamInfo } from '../../core/api';
+import { AnalyzerStatus, Api, ProcessingMode, StreamInfo } from '../../core/api';
 import type { Detection } from '../../core/protocol';
 import { StreamSocket } from '../../core/stream-socket';
 import { KIND_COLOURS } from './overlay-renderer';
@@ -21,6 +21,7 @@ export class StreamPage implements OnInit {
   private readonly api = inject(Api);
   protected readonly socket = inject(StreamSocket);
   protected readonly stream = signal<StreamInfo | null>(null);
+  protected readonly analyzers = signal<AnalyzerStatus[]>([]);
   protected readonly kinds = KINDS;
   protected readonly colours = KIND_COLOURS;
   protected readonly shownKinds = signal<ReadonlySet<string>>(new Set(KINDS));
@@ -36,6 +37,7 @@ export class StreamPage implements OnInit {
   async ngOnInit(): Promise<void> {
     this.stream.set(await this.api.stream(this.id()));
     this.socket.connect(this.id());
+    this.analyzers.set((await this.api.health()).analyzers);
   }
 
   protected hlsUrl(): string {
@@ -61,6 +63,12 @@ export class StreamPage implements OnInit {
 
   protected async setAnalysis(enabled: boolean): Promise<void> {
     this.stream.set(await this.api.updateStream(this.id(), { analysis_enabled: enabled }));
+  }
+
+  protected async toggleAnalyzer(name: string, enabled: boolean): Promise<void> {
+    const current = this.stream()?.enabled_analyzers ?? [];
+    const next = enabled ? [...current, name] : current.filter((analyzer) => analyzer !== name);
+    this.stream.set(await this.api.updateStream(this.id(), { enabled_analyzers: next }));
   }
 
   protected async setSampling(fps: number): Promise<void> {
