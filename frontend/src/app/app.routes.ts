@@ -18,6 +18,11 @@ export const routes: Routes = [
     canActivate: [signedIn],
     loadComponent: () => import('./features/uploads/upload-page').then((m) => m.UploadPage),
   },
+  {
+    path: 'brands',
+    canActivate: [signedIn],
+    loadComponent: () => import('./features/brands/brands-page').then((m) => m.BrandsPage),
+  },
   { path: '', pathMatch: 'full', redirectTo: 'streams' },
   { path: '**', redirectTo: 'streams' },
 ];

@@ -9,7 +9,7 @@ import { Auth } from './core/auth';
     <header class="bar">
       <a routerLink="/streams" class="brand">Media Analyzer</a>
       @if (auth.user(); as user) {
-        <nav><a routerLink="/streams">Streams</a> · <a routerLink="/uploads">Upload</a></nav>
+        <nav><a routerLink="/streams">Streams</a> · <a routerLink="/brands">Brands</a> · <a routerLink="/uploads">Upload</a></nav>
         <span class="user">{{ user.username }}</span>
         <button type="button" (click)="signOut()">Sign out</button>
       }

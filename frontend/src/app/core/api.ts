@@ -34,6 +34,20 @@ export interface Health {
   analyzers: AnalyzerStatus[];
 }
 
+export interface ReferenceImage {
+  id: number;
+  url: string;
+  width: number;
+  height: number;
+}
+
+export interface Brand {
+  id: number;
+  name: string;
+  aliases: string[];
+  reference_images: ReferenceImage[];
+}
+
 /** The REST API. Session auth: Angular's XSRF support echoes Django's csrftoken cookie. */
 @Injectable({ providedIn: 'root' })
 export class Api {
@@ -66,6 +80,24 @@ export class Api {
       this.http.get<{ results: AnalysisFrame[] }>(`/api/streams/${id}/frames/`, { params }),
     );
     return page.results;
+  }
+
+  brands(): Promise<Brand[]> {
+    return firstValueFrom(this.http.get<Brand[]>('/api/brands/'));
+  }
+
+  createBrand(name: string, aliases: string[]): Promise<Brand> {
+    return firstValueFrom(this.http.post<Brand>('/api/brands/', { name, aliases }));
+  }
+
+  deleteBrand(id: number): Promise<unknown> {
+    return firstValueFrom(this.http.delete(`/api/brands/${id}/`));
+  }
+
+  addReferenceImage(brandId: number, image: File): Promise<ReferenceImage> {
+    const form = new FormData();
+    form.append('image', image);
+    return firstValueFrom(this.http.post<ReferenceImage>(`/api/brands/${brandId}/images/`, form));
   }
 
   health(): Promise<Health> {
