@@ -41,8 +41,12 @@ def playlist_entries(text: str) -> list[PlaylistEntry]:
 
 
 def rolling_view(text: str, keep: int) -> str:
-    """The last `keep` segments of an event playlist, as a live sliding-window playlist."""
+    """The last `keep` segments of an event playlist, as a live sliding-window playlist.
+    A finished playlist (ENDLIST: the publisher left, or an upload) is served whole, so
+    the player can replay all of it."""
     lines = text.splitlines()
+    if "#EXT-X-ENDLIST" in lines:
+        return text
     header = [l for l in lines if l.startswith("#EXTM3U") or l.startswith("#EXT-X-VERSION")
               or l.startswith("#EXT-X-TARGETDURATION") or l.startswith("#EXT-X-INDEPENDENT-SEGMENTS")]  # fmt: skip
     blocks, current = [], []
@@ -57,8 +61,6 @@ def rolling_view(text: str, keep: int) -> str:
     out = [*header, f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}"]
     for _, block in kept:
         out.extend(block)
-    if "#EXT-X-ENDLIST" in lines:
-        out.append("#EXT-X-ENDLIST")
     return "\n".join(out) + "\n"
 
 
