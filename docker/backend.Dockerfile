@@ -6,7 +6,8 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml ./
 COPY backend ./backend
-RUN /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/venv/bin/pip install --no-cache-dir . \
+    && /opt/venv/bin/pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4
 
 FROM python:3.11.14-slim-bookworm AS runtime
 # No secrets here: every one comes from the environment at run time.

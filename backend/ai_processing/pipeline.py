@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from ai_processing.analyzers.base import Finding, Frame
 from ai_processing.analyzers.loaded import analyzer_get
+from ai_processing.brand_matching import BrandMatcher
 from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
+from ai_processing.models import Brand
 from ai_processing.services import results_store
 from media_analyzer.events import broadcast
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
@@ -56,10 +58,11 @@ def _analyze(segment: MediaSegment) -> str:
     findings: list[list[tuple[str, Finding]]] = []
     timings: dict[str, float] = {}
     errors: list[str] = []
+    brands = BrandMatcher(list(Brand.objects.filter(owner_id=stream.owner_id)))
     try:
         for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
             pts.extend(frame.pts for frame in chunk)
-            findings.extend(_run_analyzers(analyzers, chunk, timings, errors))
+            findings.extend(brands.link(found) for found in _run_analyzers(analyzers, chunk, timings, errors))
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
     if not pts:

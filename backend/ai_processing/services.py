@@ -98,6 +98,7 @@ def _detection(row: FrameAnalysis, analyzer: str, finding: Finding) -> Detection
         frame=row, stream_id=row.stream_id, pdt=row.pdt, pts=row.pts, analyzer=analyzer, kind=finding.kind,
         label=finding.label[:200], confidence=_unit(finding.confidence), x=x, y=y,
         w=min(_unit(finding.box.w), 1 - x), h=min(_unit(finding.box.h), 1 - y), extra=finding.extra,
+        brand_id=finding.extra.get("brand_id"),
     )  # fmt: skip
 
 

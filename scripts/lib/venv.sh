@@ -16,6 +16,8 @@ ensure_venv() {
     echo "== installing Python packages ($spec)"
     "$venv/bin/python" -m pip install -qq --upgrade pip
     (cd "$root" && "$venv/bin/python" -m pip install -qq -e "$spec")
+    # PP-OCR: its own requirements name the GUI OpenCV; ours (headless) is already there.
+    "$venv/bin/python" -m pip install -qq --no-deps rapidocr-onnxruntime==1.4.4
     echo "$stamp" > "$venv/.installed"
   fi
   export PATH="$venv/bin:$PATH"

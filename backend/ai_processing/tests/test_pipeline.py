@@ -89,3 +89,28 @@ def test_stopped_analysis_skips(stream, segment_file):
     stream_update(stream=stream, analysis_enabled=False)
 
     assert segment_analyze(make_segment(stream, segment_file).pk) == "skipped"
+
+
+def test_batch_reads_brand_names_in_text_and_links_them(stream, settings, tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ai_processing.services import brand_create
+
+    settings.MEDIA_ROOT = tmp_path
+    image = Image.new("RGB", (1280, 720), (30, 40, 60))
+    ImageDraw.Draw(image).text((400, 300), "ACME", font=ImageFont.load_default(size=72), fill="white")
+    image.save(tmp_path / "frame.png")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-loop", "1", "-framerate", "30", "-i",
+                    str(tmp_path / "frame.png"), "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts",
+                    str(tmp_path / "text.ts")], check=True, timeout=60)  # fmt: skip
+    acme = brand_create(owner=stream.owner, name="Acme", aliases=["Acme Inc"])
+    stream_update(stream=stream, processing_mode="batch", enabled_analyzers=["text"], sampling_fps=1)
+    segment = make_segment(stream, "text.ts")
+
+    assert segment_analyze(segment.pk) == "done"
+
+    brands = list(Detection.objects.filter(frame__segment=segment, kind="brand"))
+    assert len(brands) == FrameAnalysis.objects.filter(segment=segment).count() == 2  # 1 s at batch's 2 fps
+    brand = brands[0]
+    assert (brand.label, brand.brand_id, brand.extra["source"]) == ("Acme", acme.pk, "ocr")
+    assert abs(brand.x * 1280 - 400) < 25

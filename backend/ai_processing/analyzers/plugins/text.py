@@ -1,0 +1,45 @@
+"""On-screen text: PP-OCR (detection + recognition ONNX models that ship inside
+rapidocr-onnxruntime). Heavy: batch mode runs it; brand names are matched afterwards."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Sequence
+
+import numpy as np
+
+from ai_processing.analyzers.base import Analyzer, AnalyzerStatus, Box, Finding, Frame
+
+KEY = "text"
+MIN_CONFIDENCE = 0.6
+
+
+class TextAnalyzer(Analyzer):
+    key = KEY
+    kinds = ("text",)
+    light = False
+
+    def status(self) -> AnalyzerStatus:
+        if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+            return AnalyzerStatus(self.key, "disabled", "needs `pip install --no-deps rapidocr-onnxruntime`")
+        return AnalyzerStatus(self.key, "ready")
+
+    def load(self) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        self.engine = RapidOCR()
+
+    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+        return [self._read(frame.image) for frame in frames]
+
+    def _read(self, image: np.ndarray) -> list[Finding]:
+        result, _ = self.engine(image)
+        height, width = image.shape[:2]
+        findings = []
+        for corners, text, score in result or []:
+            if float(score) < MIN_CONFIDENCE or not text.strip():
+                continue
+            xs, ys = [point[0] for point in corners], [point[1] for point in corners]
+            box = Box(min(xs) / width, min(ys) / height, (max(xs) - min(xs)) / width, (max(ys) - min(ys)) / height)
+            findings.append(Finding("text", text.strip(), float(score), box))
+        return findings
