@@ -77,6 +77,21 @@ def analysis_workers(settings):
 
     from media_analyzer.celery import app
 
+    app.control.purge()  # nothing an earlier test queued runs against this test's database
     with start_worker(app, pool="threads", concurrency=2, queues=["realtime", "batch"], perform_ping_check=False,
                       shutdown_timeout=30) as worker:  # fmt: skip
         yield worker
+        _until_analysis_settles()
+    app.control.purge()
+
+
+def _until_analysis_settles(timeout_s: float = 60.0) -> None:
+    """Jobs still running when a test ends would hold rows the database flush needs."""
+    import time
+
+    from streaming.models import MediaSegment
+
+    deadline = time.monotonic() + timeout_s
+    busy = [MediaSegment.State.PENDING, MediaSegment.State.ANALYZING]
+    while MediaSegment.objects.filter(state__in=busy).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # a bounded wait on database state, which has no event to await
