@@ -28,6 +28,10 @@ class BrandReferenceImage(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def image_read(self) -> bytes:
+        with self.image.open("rb") as file:
+            return file.read()
+
 
 class FrameAnalysis(models.Model):
     """The results of every analyzer for one sampled frame."""

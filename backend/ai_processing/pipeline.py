@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from ai_processing.analyzers.base import Finding, Frame
+from ai_processing.analyzers.base import Context, Finding, Frame, LogoReference
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
-from ai_processing.models import Brand
+from ai_processing.models import Brand, BrandReferenceImage
 from ai_processing.services import results_store
 from media_analyzer.events import broadcast
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
@@ -59,10 +59,12 @@ def _analyze(segment: MediaSegment) -> str:
     timings: dict[str, float] = {}
     errors: list[str] = []
     brands = BrandMatcher(list(Brand.objects.filter(owner_id=stream.owner_id)))
+    context = _context(stream)
     try:
         for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
             pts.extend(frame.pts for frame in chunk)
-            findings.extend(brands.link(found) for found in _run_analyzers(analyzers, chunk, timings, errors))
+            found = _run_analyzers(analyzers, chunk, context, timings, errors)
+            findings.extend(brands.link(frame_findings) for frame_findings in found)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
     if not pts:
@@ -86,13 +88,23 @@ def _decoded_ahead(path: str, fps: float, start_pts: float) -> Iterator[list[Fra
             yield chunk
 
 
-def _run_analyzers(analyzers, chunk: list[Frame], timings: dict[str, float], errors: list[str]):
+def _context(stream: Stream) -> Context:
+    """The stream owner's logo references; their files are read only by analyzers whose
+    cache lacks them."""
+    references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
+    return Context(logos=tuple(
+        LogoReference(ref.brand_id, ref.brand.name, f"{ref.pk}:{ref.image.name}:{ref.brand.name}", ref.image_read)
+        for ref in references
+    ))  # fmt: skip
+
+
+def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dict[str, float], errors: list[str]):
     """Findings per frame of the chunk; adds each analyzer's milliseconds to `timings`."""
     findings: list[list[tuple[str, Finding]]] = [[] for _ in chunk]
     for analyzer in analyzers:
         started = time.perf_counter()
         try:
-            per_frame = analyzer.analyze(chunk)
+            per_frame = analyzer.analyze(chunk, context)
         except Exception as exc:  # one failing analyzer never stops the others
             logger.exception("analyzer %s failed", analyzer.key)
             errors.append(f"{analyzer.key} failed: {exc}")

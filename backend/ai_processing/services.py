@@ -79,6 +79,7 @@ def results_store(
             _detection(row, analyzer, finding) for row, frame_findings in zip(rows, findings)
             for analyzer, finding in frame_findings
         ]  # fmt: skip
+        _forget_deleted_brands(detections)
         Detection.objects.bulk_create(detections)
         MediaSegment.objects.filter(pk=segment.pk).update(
             state=MediaSegment.State.DONE, state_reason=note, updated_at=timezone.now()
@@ -100,6 +101,15 @@ def _detection(row: FrameAnalysis, analyzer: str, finding: Finding) -> Detection
         w=min(_unit(finding.box.w), 1 - x), h=min(_unit(finding.box.h), 1 - y), extra=finding.extra,
         brand_id=finding.extra.get("brand_id"),
     )  # fmt: skip
+
+
+def _forget_deleted_brands(detections: list[Detection]) -> None:
+    """A brand deleted while its segment was analysed keeps its sightings, unlinked."""
+    linked = {d.brand_id for d in detections if d.brand_id is not None}
+    existing = set(Brand.objects.filter(pk__in=linked).values_list("pk", flat=True)) if linked else set()
+    for detection in detections:
+        if detection.brand_id is not None and detection.brand_id not in existing:
+            detection.brand_id = None
 
 
 def _unit(value: float) -> float:

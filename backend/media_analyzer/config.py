@@ -37,7 +37,7 @@ class Config(BaseModel):
     gcs_bucket: str | None = Field(default=None, title="GCS_BUCKET")
     gcs_project: str | None = Field(default=None, title="GCS_PROJECT")
     models_dir: Path | None = Field(default=None, title="MODELS_DIR")
-    analyzers: list[str] = Field(default_factory=lambda: ["objects", "faces", "text", "visual"], title="ANALYZERS")
+    analyzers: list[str] = Field(default_factory=lambda: ["objects", "faces", "logos", "text", "visual"], title="ANALYZERS")
     realtime_lag_bound_s: float = Field(default=10.0, title="REALTIME_LAG_BOUND_S", gt=0)
     analysis_threads: int = Field(default=1, title="ANALYSIS_THREADS", ge=1, le=32)
     log_format: Literal["text", "json"] = Field(default="text", title="LOG_FORMAT")

@@ -27,6 +27,7 @@ SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--logo-scenes", type=int, default=40, help="scenes per brand, plus as many without logos")
     args = parser.parse_args()
     django_environment(ANALYZERS="faces,visual")
     import imageio_ffmpeg
@@ -36,6 +37,8 @@ def main() -> None:
     from ai_processing.analyzers.base import Frame
     from ai_processing.analyzers.registry import analyzer_types
     from ai_processing.frames import frames_sampled
+
+    context = _logo_context()
 
     models_dir: Path = settings.MEDIA_ANALYZER["MODELS_DIR"]
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -61,14 +64,16 @@ def main() -> None:
                 print(f"{key:22} {name:6}   disabled: {analyzer.status().message[:60]}")
                 continue
             analyzer.load()
-            analyzer.analyze(frames[:1])  # warm-up
+            analyzer.analyze(frames[:1], context)  # warm-up
             started = time.perf_counter()
-            analyzer.analyze(frames)
+            analyzer.analyze(frames, context)
             ms = (time.perf_counter() - started) * 1000 / len(frames)
             print(f"{key:22} {name:6} {ms:9.2f} {1000 / ms:10.1f}")
 
     print()
     _pipeline_against_bare_model(clips["1080p"], models_dir)
+    print()
+    _logo_accuracy(context, args.logo_scenes)
 
 
 def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
@@ -108,7 +113,54 @@ def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
     pipeline_fps = analysed / (time.perf_counter() - started)
     print(f"1080p, faces, {analysed} frames: bare model {bare_fps:.1f} fps, pipeline {pipeline_fps:.1f} fps "
           f"({100 * pipeline_fps / bare_fps:.0f} % of bare; target >= 80 %), job state {state}")
-    print("logo precision/recall: no logo analyzer yet (issue 4 is open)")
+
+
+def _logo_context():
+    from ai_processing.analyzers.base import Context, LogoReference
+    from ai_processing.tests.logo_scenes import SLUGS, icon_png
+
+    return Context(logos=tuple(LogoReference(i, slug, slug, lambda slug=slug: icon_png(slug))
+                               for i, slug in enumerate(SLUGS)))  # fmt: skip
+
+
+def _logo_accuracy(context, per_brand: int) -> None:
+    """A found logo is right when its brand is the pasted one and its box overlaps the
+    truth by IoU >= 0.5; anything else found is a false positive."""
+    import numpy as np
+
+    from ai_processing.analyzers.base import Frame
+    from ai_processing.analyzers.plugins.logos import LogosAnalyzer
+    from ai_processing.tests.logo_scenes import SLUGS, scene
+
+    analyzer = LogosAnalyzer(None)
+    analyzer.load()
+    rng = np.random.default_rng(2026)
+    scenes = [scene(rng, slug, width=int(rng.uniform(64, 320))) for slug in (*SLUGS, None) for _ in range(per_brand)]
+    hits = {slug: 0 for slug in SLUGS}
+    false = 0
+    started = time.perf_counter()
+    for shown in scenes:
+        [found] = analyzer.analyze([Frame(0.0, shown.image)], context)
+        hit = next((f for f in found if f.label == shown.slug and _iou(f.box, shown.box) >= 0.5), None)
+        if hit:
+            hits[shown.slug] += 1
+        false += len(found) - (hit is not None)
+    ms = (time.perf_counter() - started) * 1000 / len(scenes)
+    found_right = sum(hits.values())
+    recall = found_right / (per_brand * len(SLUGS))
+    precision = found_right / max(found_right + false, 1)
+    print(f"logos, {len(scenes)} scenes at 720p ({per_brand} per brand and {per_brand} without a logo), "
+          f"8 brands, {ms:.0f} ms/frame")
+    print(f"  recall {recall:.3f} (target >= 0.9), precision {precision:.3f} (target >= 0.95), "
+          f"{false} false positives")
+    print("  recall per brand: " + ", ".join(f"{slug} {hits[slug] / per_brand:.2f}" for slug in SLUGS))
+
+
+def _iou(box, truth) -> float:
+    x, y, w, h = box.x * 1280, box.y * 720, box.w * 1280, box.h * 720
+    ix = max(0.0, min(x + w, truth[0] + truth[2]) - max(x, truth[0]))
+    iy = max(0.0, min(y + h, truth[1] + truth[3]) - max(y, truth[1]))
+    return ix * iy / (w * h + truth[2] * truth[3] - ix * iy)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""The analyzer contract: `load()` once, `analyze(frames)` per batch.
+"""The analyzer contract: `load()` once, `analyze(frames, context)` per batch.
 
-Frozen values cross the boundary: a `Frame` in, `Finding`s out. Boxes are normalised to
-0..1 of the frame so every consumer (database, socket, overlay) shares one coordinate space.
+Frozen values cross the boundary: `Frame`s and a `Context` in, `Finding`s out. Boxes are
+normalised to 0..1 of the frame so every consumer (database, socket, overlay) shares one
+coordinate space. Analyzers never touch the database: the job puts what they need from it
+(the stream owner's logos) in the context.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal, Sequence
+from typing import Callable, ClassVar, Literal, Sequence
 
 import numpy as np
 
@@ -35,6 +37,24 @@ class Finding:
     confidence: float
     box: Box
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogoReference:
+    brand_id: int
+    brand_name: str
+    key: str  # names this image's current content: caches built from it are keyed on it
+    read: Callable[[], bytes]  # the image file, read only when no cache has it
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a job knows beyond its frames."""
+
+    logos: tuple[LogoReference, ...] = ()
+
+
+NO_CONTEXT = Context()
 
 
 @dataclass(frozen=True)
@@ -70,5 +90,5 @@ class Analyzer(ABC):
         """Load models once, before the first batch."""
 
     @abstractmethod
-    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+    def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         """One list of findings per input frame, in order."""

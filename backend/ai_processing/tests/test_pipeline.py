@@ -27,6 +27,19 @@ def segment_file(settings, tmp_path):
     return "segments/seg.ts"
 
 
+def segment_with_frames(media_root, frames, fps=15) -> str:
+    """A 2 s-ish H.264 MPEG-TS segment of these RGB frames, under MEDIA_ROOT/segments."""
+    (media_root / "segments").mkdir(exist_ok=True)
+    height, width = frames[0].shape[:2]
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+         "-s", f"{width}x{height}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+         "-f", "mpegts", str(media_root / "segments" / "frames.ts")],
+        input=b"".join(frame.tobytes() for frame in frames), check=True, timeout=60,
+    )  # fmt: skip
+    return "segments/frames.ts"
+
+
 def make_segment(stream, name, seq=0, age_s=0.0):
     return MediaSegment.objects.create(
         stream=stream, seq=seq, file=name, duration=2.0, start_pts=seq * 2.0, bytes=1,

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from ai_processing.analyzers.base import Analyzer, Box, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
 from ai_processing.analyzers.onnx import onnx_session
 
 KEY = "objects"
@@ -37,7 +37,7 @@ class ObjectsAnalyzer(Analyzer):
             height, width = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
         self.input_size = (int(height), int(width))
 
-    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+    def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         return [self._detect(frame.image) for frame in frames]
 
     def _detect(self, image: np.ndarray) -> list[Finding]:

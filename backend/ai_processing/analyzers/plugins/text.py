@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ai_processing.analyzers.base import Analyzer, AnalyzerStatus, Box, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerStatus, Box, Context, Finding, Frame
 
 KEY = "text"
 MIN_CONFIDENCE = 0.6
@@ -29,7 +29,7 @@ class TextAnalyzer(Analyzer):
 
         self.engine = RapidOCR()
 
-    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+    def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         return [self._read(frame.image) for frame in frames]
 
     def _read(self, image: np.ndarray) -> list[Finding]:

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ai_processing.analyzers.base import Analyzer, Box, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
 from ai_processing.analyzers.colour import lab_to_hex, rgb_to_lab
 
 KEY = "visual"
@@ -23,7 +23,7 @@ class VisualAnalyzer(Analyzer):
     def load(self) -> None:
         pass  # no model: numpy only
 
-    def analyze(self, frames: Sequence[Frame]) -> list[list[Finding]]:
+    def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         results, previous = [], None
         for frame in frames:
             thumb = _thumbnail(frame.image)

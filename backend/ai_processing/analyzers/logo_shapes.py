@@ -1,0 +1,216 @@
+"""Finding flat logos by colour and silhouette, from reference images, with no training.
+
+Corner features fail on flat logos (SIFT finds a handful of keypoints on a swoosh), but
+a brand logo keeps two things through scale, rotation, blur and compression: its colours
+and its outline. So a reference becomes a `LogoTemplate`: its dominant Lab colours and its
+silhouette, normalised for position and scale and pre-rotated across the expected angles.
+In a frame, the pixels near those colours are grouped into regions (at a few joining
+distances, so a word mark's letters join into one region); each region's silhouette,
+normalised the same way, is compared with the template's by intersection over union.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+CANVAS = 64  # side of the square on which silhouettes are compared
+# Whitening leaves an unknown rotation, even for an upright logo: try all of them.
+ANGLES = np.arange(0, 360, 6)
+WORK_HEIGHT = 540  # px: frames are reduced to this; a 64 px logo in 1080p keeps 32 px
+TEMPLATE_SIDE = 160  # px: references are reduced to this before their silhouette is taken
+COLOUR_TOLERANCE = 22.0  # Lab distance (8-bit Lab units) from the background, in references
+# Per channel (L, a, b) around each logo colour, in 8-bit Lab units: lightness varies with
+# the scene's lighting far more than hue does.
+COLOUR_BOX = np.array([28.0, 12.0, 12.0])
+JOIN_DISTANCES = (1, 4, 9)  # px at working scale; joins a word mark's letters
+SOFTEN = 1.5  # px of blur on the canvas: thin strokes still overlap when slightly off
+SHIFT = 2  # px of canvas searched around the centroid
+MAX_SOLIDITY_GAP = 0.25
+MAX_RADIUS_RATIO = 1.25
+MIN_SIDE = 16  # px at working scale: smaller regions hold too little shape to judge
+MAX_REGIONS = 40  # per colour mask and joining distance, largest first: bounds the work
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A silhouette's affine-invariant description: `whiten` maps its pixels to zero mean
+    and unit covariance, so any view of a flat logo (scale, rotation, shear, mild
+    perspective) leaves only a rotation between two whitened silhouettes."""
+
+    centre: np.ndarray  # 2, pixels
+    whiten: np.ndarray  # 2 x 2
+    radius: float  # farthest whitened pixel from the centre
+    solidity: float  # area / convex hull area
+
+
+@dataclass(frozen=True)
+class LogoTemplate:
+    brand_id: int
+    label: str
+    colours: np.ndarray  # k x 3 Lab, float32
+    shape: Shape
+    silhouettes: np.ndarray  # len(ANGLES) x (CANVAS + 2 SHIFT) squared, softened, float32
+
+
+@dataclass(frozen=True)
+class LogoMatch:
+    brand_id: int
+    label: str
+    score: float  # intersection over union of the silhouettes, 0..1
+    box: tuple[float, float, float, float]  # x, y, w, h in pixels of the frame
+
+
+def template_build(brand_id: int, label: str, image: np.ndarray) -> LogoTemplate | None:
+    """A template from an RGB or RGBA reference, or None when it shows no logo.
+    Transparent pixels, or pixels like the border's colour, are background."""
+    image = _fitted(image, TEMPLATE_SIDE)
+    lab = _lab(image[..., :3])
+    if image.shape[2] == 4 and (image[..., 3] < 128).any():
+        foreground = image[..., 3] >= 128
+    else:
+        border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+        foreground = np.linalg.norm(lab - np.median(border, axis=0), axis=2) > COLOUR_TOLERANCE * 1.5
+    if foreground.sum() < 64:
+        return None
+    colours = _dominant_colours(lab[foreground])
+    mask = (_near(lab, colours) & foreground).astype(np.uint8)
+    shape = _shape(mask)
+    if shape is None:
+        return None
+    silhouettes = [_padded(_soft(_normalised(mask, shape, shape.radius, angle))) for angle in ANGLES]
+    return LogoTemplate(brand_id, label, colours, shape, np.stack(silhouettes))
+
+
+def logos_find(image: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[LogoMatch]:
+    """The logos in an RGB frame, boxes in its pixels, at most one match per region."""
+    scale = min(1.0, WORK_HEIGHT / image.shape[0])
+    lab = _lab(_fitted(image, round(max(image.shape[:2]) * scale)))
+    matches = []
+    for template in templates:
+        mask = _near(lab, template.colours).astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        for region, (x, y, w, h) in _regions(mask):
+            score = _score(region, template)
+            if score >= min_score:
+                box = (x / scale, y / scale, w / scale, h / scale)
+                matches.append(LogoMatch(template.brand_id, template.label, score, box))
+    # Largest first: parts of a logo (one letter, one bull) can pass for the whole.
+    return _suppressed(sorted(matches, key=lambda m: -m.box[2] * m.box[3]))
+
+
+def _fitted(image: np.ndarray, side: int) -> np.ndarray:
+    scale = side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)
+
+
+def _dominant_colours(pixels: np.ndarray, most: int = 3, min_share: float = 0.15) -> np.ndarray:
+    k = min(most, len(pixels))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    _, labels, centres = cv2.kmeans(pixels.astype(np.float32), k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
+    shares = np.bincount(labels.ravel(), minlength=k) / len(labels)
+    return centres[shares >= min_share]
+
+
+def _near(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """Pixels within the tolerance of any of the colours, per channel (a box, which
+    cv2.inRange tests far faster than a sphere)."""
+    near = np.zeros(lab.shape[:2], np.uint8)
+    for colour in colours:
+        low, high = np.clip(colour - COLOUR_BOX, 0, 255), np.clip(colour + COLOUR_BOX, 0, 255)
+        near |= cv2.inRange(lab, low, high)
+    return near > 0
+
+
+def _regions(mask: np.ndarray):
+    """(region mask cropped to its box, box) for each candidate region of the colour mask."""
+    seen = set()
+    for distance in JOIN_DISTANCES:
+        joined = cv2.dilate(mask, np.ones((distance, distance), np.uint8)) if distance > 1 else mask
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        order = np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_REGIONS] + 1
+        for index in order:
+            x, y, w, h, _ = stats[index]
+            if min(w, h) < MIN_SIDE:
+                continue
+            crop = mask[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == index)
+            ys, xs = np.nonzero(crop)
+            if len(xs) < MIN_SIDE * MIN_SIDE / 4:
+                continue
+            box = (x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+            if box not in seen:
+                seen.add(box)
+                yield crop, box
+
+
+def _score(region: np.ndarray, template: LogoTemplate) -> float:
+    """The best normalised correlation of the softened, whitened silhouettes over the
+    rotations and a few pixels of shift; 0 when cheap invariants already disagree."""
+    shape = _shape(region)
+    if (
+        shape is None
+        or abs(shape.solidity - template.shape.solidity) > MAX_SOLIDITY_GAP
+        or not 1 / MAX_RADIUS_RATIO < shape.radius / template.shape.radius < MAX_RADIUS_RATIO
+    ):
+        return 0.0
+    candidate = _soft(_normalised(region, shape, template.shape.radius, 0.0))
+    return max(float(cv2.matchTemplate(silhouette, candidate, cv2.TM_CCOEFF_NORMED).max())
+               for silhouette in template.silhouettes)  # fmt: skip
+
+
+def _shape(mask: np.ndarray) -> Shape | None:
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 16:
+        return None
+    points = np.stack([xs, ys], axis=1).astype(np.float64)
+    centre = points.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(points - centre, rowvar=False))
+    if values.min() <= 1e-6:
+        return None
+    whiten = vectors @ np.diag(values**-0.5) @ vectors.T
+    radius = float(np.linalg.norm((points - centre) @ whiten.T, axis=1).max())
+    hull = cv2.contourArea(cv2.convexHull(points.astype(np.float32)))
+    return Shape(centre, whiten, radius, min(1.0, len(xs) / max(hull, 1.0)))
+
+
+def _normalised(mask: np.ndarray, shape: Shape, radius: float, angle: float) -> np.ndarray:
+    """The whitened silhouette, rotated by `angle` degrees, centred on the canvas and
+    scaled so a whitened distance of `radius` reaches the canvas edge."""
+    theta = np.deg2rad(angle)
+    rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    linear = (CANVAS / 2 - 1) / radius * rotation @ shape.whiten
+    offset = np.array([CANVAS / 2, CANVAS / 2]) - linear @ shape.centre
+    warped = cv2.warpAffine(mask.astype(np.uint8) * 255, np.hstack([linear, offset[:, None]]), (CANVAS, CANVAS))
+    return warped >= 128
+
+
+def _padded(silhouette: np.ndarray) -> np.ndarray:
+    return cv2.copyMakeBorder(silhouette, SHIFT, SHIFT, SHIFT, SHIFT, cv2.BORDER_CONSTANT)
+
+
+def _soft(silhouette: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(silhouette.astype(np.float32), (0, 0), SOFTEN)
+
+
+def _suppressed(matches: list[LogoMatch], overlap: float = 0.5) -> list[LogoMatch]:
+    """Drops each match that lies mostly inside one kept before it."""
+    kept: list[LogoMatch] = []
+    for match in matches:
+        if all(_covered(match.box, other.box) < overlap for other in kept):
+            kept.append(match)
+    return kept
+
+
+def _covered(a, b) -> float:
+    """The share of box `a` inside box `b`."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy / max(a[2] * a[3], 1)

@@ -1,0 +1,117 @@
+"""Logos by reference image: simple-icons logos pasted into real photos with scale,
+rotation, perspective, blur and JPEG compression are found where they are, and nothing is
+found in frames without them."""
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ai_processing.analyzers.base import Context, Frame, LogoReference
+from ai_processing.analyzers.plugins.logos import LogosAnalyzer
+from ai_processing.models import Detection
+from ai_processing.services import brand_create, brand_reference_image_add
+from ai_processing.tests.logo_scenes import PHOTOS, SLUGS, icon_png, icons_available, photo, scene
+
+pytestmark = pytest.mark.skipif(
+    not icons_available(), reason="needs frontend/node_modules/simple-icons (npm ci in frontend/)"
+)
+
+
+def references(*slugs, reads=None, version=1):
+    def reader(slug):
+        def read():
+            if reads is not None:
+                reads.append(slug)
+            return icon_png(slug)
+
+        return read
+
+    return Context(logos=tuple(LogoReference(i, slug, f"ref-{slug}-v{version}", reader(slug)) for i, slug in enumerate(slugs)))
+
+
+@pytest.fixture(scope="module")
+def logos():
+    analyzer = LogosAnalyzer(models_dir=None)
+    assert analyzer.status().state == "ready"
+    analyzer.load()
+    return analyzer
+
+
+def overlap(box, truth, frame_shape):
+    height, width = frame_shape[:2]
+    x, y, w, h = box.x * width, box.y * height, box.w * width, box.h * height
+    ix = max(0, min(x + w, truth[0] + truth[2]) - max(x, truth[0]))
+    iy = max(0, min(y + h, truth[1] + truth[3]) - max(y, truth[1]))
+    return ix * iy / (w * h + truth[2] * truth[3] - ix * iy)
+
+
+def test_logos_are_found_where_they_are_through_scale_rotation_and_perspective(logos):
+    rng = np.random.default_rng(7)
+    scenes = [scene(rng, slug, width=int(rng.uniform(64, 320))) for slug in SLUGS for _ in range(3)]
+
+    found = logos.analyze([Frame(0.0, s.image) for s in scenes], references(*SLUGS))
+
+    hits = sum(
+        any(f.label == s.slug and overlap(f.box, s.box, s.image.shape) >= 0.5 for f in findings)
+        for s, findings in zip(scenes, found)
+    )
+    assert hits >= 0.85 * len(scenes), f"found {hits} of {len(scenes)}"
+    for findings in found:
+        assert all(f.kind == "logo" and f.extra["source"] == "logo" and 0.7 <= f.confidence <= 1 for f in findings)
+
+
+def test_frames_without_logos_give_nothing(logos):
+    rng = np.random.default_rng(11)
+    frames = [Frame(0.0, photo(name)) for name in PHOTOS] + [Frame(0.0, scene(rng, None).image) for _ in range(6)]
+
+    assert logos.analyze(frames, references(*SLUGS)) == [[] for _ in frames]
+
+
+def test_a_small_logo_64_px_wide_is_found(logos):
+    small = scene(np.random.default_rng(3), "spotify", width=64, max_angle=20)
+
+    [findings] = logos.analyze([Frame(0.0, small.image)], references("spotify"))
+
+    assert [f.label for f in findings] == ["spotify"]
+    assert overlap(findings[0].box, small.box, small.image.shape) >= 0.5
+
+
+def test_reference_images_are_read_once_then_cached(logos):
+    reads = []
+    context = references("shell", reads=reads, version=2)
+    frame = Frame(0.0, scene(np.random.default_rng(5), "shell", width=150).image)
+
+    first, second = logos.analyze([frame], context), logos.analyze([frame], context)
+
+    assert first == second and [f.label for f in first[0]] == ["shell"]
+    assert reads == ["shell"]
+
+
+def test_an_unreadable_or_empty_reference_is_ignored(logos):
+    blank = np.full((64, 64, 3), 255, np.uint8)
+    context = Context(logos=(LogoReference(1, "broken", "broken", lambda: b"not an image"),
+                             LogoReference(2, "blank", "blank", lambda: blank.tobytes())))  # fmt: skip
+
+    assert logos.analyze([Frame(0.0, photo("coffee"))], context) == [[]]
+
+
+@pytest.mark.django_db
+def test_the_pipeline_links_a_found_logo_to_its_brand(settings, tmp_path, stream, user, logos):
+    from ai_processing.tests.test_pipeline import make_segment, segment_with_frames
+
+    settings.MEDIA_ROOT = tmp_path
+    brand = brand_create(owner=user, name="Spotify")
+    brand_reference_image_add(brand=brand, image=SimpleUploadedFile("spotify.png", icon_png("spotify"), "image/png"))
+    shown = scene(np.random.default_rng(9), "spotify", width=160)
+    name = segment_with_frames(tmp_path, [shown.image] * 30)
+    stream.enabled_analyzers = ["logos"]
+    stream.save()
+
+    from ai_processing.pipeline import segment_analyze
+
+    assert segment_analyze(make_segment(stream, name).pk) == "done"
+
+    sightings = Detection.objects.filter(stream=stream, kind="logo")
+    assert sightings.count() >= 2 and {d.brand_id for d in sightings} == {brand.pk}
+    first = sightings.first()
+    assert abs(first.x * 1280 - shown.box[0]) < 12 and abs(first.w * 1280 - shown.box[2]) < 16
