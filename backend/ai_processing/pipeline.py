@@ -24,6 +24,8 @@ from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
 from ai_processing.models import Brand, BrandReferenceImage
 from ai_processing.services import results_store
+from exposure.evidence import thumbnail_jpeg
+from exposure.services import exposure_record
 from media_analyzer.events import broadcast
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
@@ -60,11 +62,14 @@ def _analyze(segment: MediaSegment) -> str:
     errors: list[str] = []
     brands = BrandMatcher(list(Brand.objects.filter(owner_id=stream.owner_id)))
     context = _context(stream)
+    thumbnails: dict[int, bytes] = {}  # evidence: each brand's first sighting in the segment
     try:
         for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
             pts.extend(frame.pts for frame in chunk)
-            found = _run_analyzers(analyzers, chunk, context, timings, errors)
-            findings.extend(brands.link(frame_findings) for frame_findings in found)
+            found = [brands.link(frame_findings) for frame_findings in _run_analyzers(analyzers, chunk, context,
+                                                                                      timings, errors)]  # fmt: skip
+            _keep_thumbnails(chunk, found, thumbnails)
+            findings.extend(found)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
     if not pts:
@@ -73,6 +78,11 @@ def _analyze(segment: MediaSegment) -> str:
     with STAGE_SECONDS.labels("store").time():
         results_store(segment=segment, pts=pts, findings=findings, timings=timings, note="; ".join(errors))
     FRAMES_ANALYSED.inc(len(pts))
+    try:  # derived data: the results stand even if this fails; the next segment re-derives the window
+        with STAGE_SECONDS.labels("exposure").time():
+            exposure_record(segment=segment, interval_s=1 / _sampling_fps(stream), thumbnails=thumbnails)
+    except Exception:
+        logger.exception("brand exposure of segment %s not recorded", segment.pk)
     return State.DONE
 
 
@@ -86,6 +96,14 @@ def _decoded_ahead(path: str, fps: float, start_pts: float) -> Iterator[list[Fra
         while (chunk := upcoming.result()) is not None:
             upcoming = decoder.submit(next, chunks, None)
             yield chunk
+
+
+def _keep_thumbnails(chunk: list[Frame], found, thumbnails: dict[int, bytes]) -> None:
+    for frame, frame_findings in zip(chunk, found):
+        for _, finding in frame_findings:
+            brand_id = finding.extra.get("brand_id")
+            if brand_id is not None and brand_id not in thumbnails:
+                thumbnails[brand_id] = thumbnail_jpeg(frame.image, finding.box)
 
 
 def _context(stream: Stream) -> Context:

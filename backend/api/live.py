@@ -95,6 +95,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def brand_exposure(self, event: dict) -> None:
         self._enqueue(event)
 
+    async def alert_fired(self, event: dict) -> None:
+        self._enqueue(event)
+
     async def pipeline_stats(self, event: dict) -> None:
         self._enqueue({**event, "dropped": self.dropped})
 

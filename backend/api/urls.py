@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import auth, brands, health, hls, metrics, results, streams, uploads
+from api import auth, brands, exposure, health, hls, metrics, results, streams, uploads
 
 urlpatterns = [
     path("health", health.HealthView.as_view(), name="health"),
@@ -19,6 +19,19 @@ urlpatterns = [
     path("streams/<uuid:stream_id>/frames/", results.FrameListView.as_view(), name="stream-frames"),
     path("streams/<uuid:stream_id>/detections/", results.DetectionListView.as_view(), name="stream-detections"),
     path("streams/<uuid:stream_id>/hls/<str:name>", hls.HlsView.as_view(), name="stream-hls"),
+    path("streams/<uuid:stream_id>/exposure/", exposure.ExposureView.as_view(), name="stream-exposure"),
+    path("streams/<uuid:stream_id>/exposure.csv", exposure.ExposureCsvView.as_view(), name="stream-exposure-csv"),
+    path("streams/<uuid:stream_id>/appearances/", exposure.AppearanceListView.as_view(), name="stream-appearances"),
+    path(
+        "streams/<uuid:stream_id>/appearances.csv", exposure.AppearanceCsvView.as_view(), name="stream-appearances-csv"
+    ),
+    path(
+        "streams/<uuid:stream_id>/appearances/<int:appearance_id>/thumbnail",
+        exposure.AppearanceThumbnailView.as_view(), name="stream-appearance-thumbnail",
+    ),  # fmt: skip
+    path("alerts/", exposure.AlertRuleListCreateView.as_view(), name="alert-list"),
+    path("alerts/<int:rule_id>/", exposure.AlertRuleDetailView.as_view(), name="alert-detail"),
+    path("alerts/<int:rule_id>/firings/", exposure.AlertFiringListView.as_view(), name="alert-firings"),
     path("uploads/", uploads.UploadView.as_view(), name="uploads"),
     path("brands/", brands.BrandListCreateView.as_view(), name="brand-list"),
     path("brands/<int:brand_id>/", brands.BrandDetailView.as_view(), name="brand-detail"),

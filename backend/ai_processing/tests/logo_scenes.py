@@ -102,3 +102,13 @@ def _paste(rng, frame, rgba, width, max_angle, perspective):
     frame = (frame * (1 - alpha) + warped[..., :3] * alpha).astype(np.uint8)
     ys, xs = np.nonzero(warped[..., 3] > 127)
     return frame, (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+
+def pasted(frame: np.ndarray, slug: str, x: int, y: int, width: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The frame with the logo upright at (x, y), `width` px wide, and its box."""
+    rgba = icon_rgba(slug, width)
+    h, w = rgba.shape[:2]
+    alpha = rgba[..., 3:4].astype(np.float32) / 255
+    out = frame.copy()
+    out[y : y + h, x : x + w] = (out[y : y + h, x : x + w] * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)
+    return out, (x, y, w, h)

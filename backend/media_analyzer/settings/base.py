@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "channels",
     "streaming",
     "ai_processing",
+    "exposure",
     "api",
 ]
 

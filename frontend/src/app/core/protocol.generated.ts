@@ -9,7 +9,7 @@
  * Every message on /ws/streams/<id>/, both ways. The source of truth: the server validates against it in tests, and the dashboard's TypeScript types are generated from it.
  */
 export type ServerMessage =
-  StreamState | AnalysisFrame | AnalysisSegment | BrandExposure | PipelineStats | Snapshot | Pong | Error;
+  StreamState | AnalysisFrame | AnalysisSegment | BrandExposure | AlertFired | PipelineStats | Snapshot | Pong | Error;
 export type Version = 1;
 
 export interface StreamState {
@@ -71,9 +71,61 @@ export interface BrandExposure {
   type: "brand.exposure";
   v: Version;
   stream_id: string;
-  brands: {
-    [k: string]: unknown;
-  }[];
+  /**
+   * Running totals for the whole stream, most screen time first.
+   */
+  brands: BrandTotals[];
+}
+export interface BrandTotals {
+  brand_id: number;
+  brand: string;
+  appearances: number;
+  screen_time_s: number;
+  /**
+   * Mean box area while on screen, as a share of the frame.
+   */
+  share_of_screen_mean: number;
+  /**
+   * Box area integrated over time, as a share of the frame over the whole range.
+   */
+  share_of_screen_time_weighted: number;
+  share_of_screen_max: number;
+  heatmap: {
+    grid: number;
+    /**
+     * Share of on-screen frames per cell of the box centre, row by row.
+     */
+    cells: number[];
+  };
+  /**
+   * Sum of area x centrality x seconds.
+   */
+  prominence: number;
+  first_seen: string;
+  last_seen: string;
+  confidence_mean: number;
+  confidence_max: number;
+  /**
+   * logo, ocr, zero-shot, cloud.
+   */
+  screen_time_by_source_s: {
+    [k: string]: number;
+  };
+}
+export interface AlertFired {
+  type: "alert.fired";
+  v: Version;
+  rule_id: number;
+  rule: string;
+  condition: "appears" | "on_screen_for";
+  seconds: number;
+  stream_id: string;
+  brand_id: number;
+  brand: string;
+  appearance_id: number;
+  track_id: number;
+  start_pdt: string;
+  on_screen_s: number;
 }
 export interface PipelineStats {
   type: "pipeline.stats";

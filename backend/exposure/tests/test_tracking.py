@@ -1,0 +1,74 @@
+"""Sightings linked into appearances: gaps, missed frames, order and re-runs."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ai_processing.models import Detection, FrameAnalysis
+from ai_processing.services import brand_create
+from exposure.models import BrandAppearance
+from exposure.selectors import exposure_summary
+from exposure.tracking import appearances_update
+from streaming.models import MediaSegment
+
+pytestmark = pytest.mark.django_db
+START = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+INTERVAL = 0.5
+
+
+def sight(stream, brand, seconds: list[float], box=(0.1, 0.1, 0.2, 0.1), source="logo"):
+    segment, _ = MediaSegment.objects.get_or_create(
+        stream=stream, seq=0, defaults={"file": "x.ts", "duration": 2, "start_pts": 0, "bytes": 1,
+                                        "program_date_time": START})  # fmt: skip
+    for second in seconds:
+        pdt = START + timedelta(seconds=second)
+        frame, _ = FrameAnalysis.objects.get_or_create(segment=segment, pts=second, defaults={"stream": stream, "pdt": pdt})
+        Detection.objects.create(frame=frame, stream=stream, pdt=pdt, pts=second, analyzer="logos", kind="logo",
+                                 label=brand.name, confidence=0.9, x=box[0], y=box[1], w=box[2], h=box[3],
+                                 brand=brand, extra={"source": source})  # fmt: skip
+
+
+def update(stream, since, until):
+    return appearances_update(stream=stream, since=START + timedelta(seconds=since),
+                              until=START + timedelta(seconds=until), interval_s=INTERVAL)  # fmt: skip
+
+
+def test_one_missed_frame_does_not_split_an_appearance_but_a_longer_gap_does(stream, user):
+    brand = brand_create(owner=user, name="Acme")
+    sight(stream, brand, [0, 0.5, 1.0, 2.0, 2.5])  # 1.5 missed: one frame
+    sight(stream, brand, [4.5, 5.0])  # 2.0 s after 2.5: a new appearance
+
+    update(stream, 0, 6)
+
+    spans = [(a.track_id, a.frames, a.duration_s) for a in BrandAppearance.objects.order_by("start_pdt")]
+    assert spans == [(1, 5, 3.0), (2, 2, 1.0)]
+
+
+def test_segments_in_any_order_and_re_runs_give_the_same_appearances(stream, user):
+    brand = brand_create(owner=user, name="Acme")
+    sight(stream, brand, [2.0, 2.5, 3.0, 3.5])
+    update(stream, 2, 4)  # the later segment finishes first
+    sight(stream, brand, [0.0, 0.5, 1.0, 1.5])
+    update(stream, 0, 2)
+    update(stream, 0, 2)  # a re-run of the same segment
+    update(stream, 2, 4)
+
+    [appearance] = BrandAppearance.objects.all()
+    assert (appearance.track_id, appearance.frames, appearance.duration_s) == (1, 8, 4.0)
+
+
+def test_the_summary_clips_to_a_range_and_breaks_down_by_source(stream, user):
+    brand = brand_create(owner=user, name="Acme")
+    sight(stream, brand, [0.0, 0.5, 1.0, 1.5], box=(0.0, 0.0, 0.2, 0.2))  # top-left cell
+    sight(stream, brand, [1.5], box=(0.0, 0.0, 0.1, 0.1), source="ocr")  # the same frame, another source
+    update(stream, 0, 2)
+
+    whole = exposure_summary(stream=stream, since=START, until=START + timedelta(seconds=4))["brands"][0]
+    half = exposure_summary(stream=stream, since=START, until=START + timedelta(seconds=1))["brands"][0]
+
+    assert whole["screen_time_s"] == 2.0 and whole["appearances"] == 1
+    assert whole["share_of_screen_mean"] == pytest.approx(0.04)  # the largest box of a frame counts
+    assert whole["share_of_screen_time_weighted"] == pytest.approx(0.04 * 2 / 4)
+    assert whole["heatmap"]["cells"][0] == 1.0
+    assert whole["screen_time_by_source_s"] == {"logo": 2.0, "ocr": 0.5}
+    assert half["screen_time_s"] == pytest.approx(1.0)
