@@ -14,6 +14,11 @@ export const routes: Routes = [
     loadComponent: () => import('./features/player/stream-page').then((m) => m.StreamPage),
   },
   {
+    path: 'streams/:id/exposure',
+    canActivate: [signedIn],
+    loadComponent: () => import('./features/exposure/exposure-report-page').then((m) => m.ExposureReportPage),
+  },
+  {
     path: 'uploads',
     canActivate: [signedIn],
     loadComponent: () => import('./features/uploads/upload-page').then((m) => m.UploadPage),

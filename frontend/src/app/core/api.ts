@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import type { AnalysisFrame } from './protocol';
+import type { AnalysisFrame, BrandTotals } from './protocol';
 
 export type ProcessingMode = 'realtime' | 'batch';
 
@@ -46,6 +46,52 @@ export interface Brand {
   name: string;
   aliases: string[];
   reference_images: ReferenceImage[];
+}
+
+export interface ExposureSummary {
+  stream_id: string;
+  since: string | null;
+  until: string | null;
+  range_s: number;
+  brands: BrandTotals[];
+}
+
+export interface Appearance {
+  id: number;
+  track_id: number;
+  brand: number;
+  brand_name: string;
+  start_pdt: string;
+  end_pdt: string;
+  duration_s: number;
+  frames: number;
+  share_of_screen_mean: number;
+  prominence: number;
+  confidence_max: number;
+  sources: Record<string, number>;
+  play_url: string;
+  thumbnail_url: string | null;
+}
+
+export type AlertCondition = 'appears' | 'on_screen_for';
+
+export interface AlertRule {
+  id: number;
+  name: string;
+  brand: number;
+  brand_name: string;
+  stream: string | null;
+  condition: AlertCondition;
+  seconds: number;
+  webhook_url: string;
+  enabled: boolean;
+  fired: number;
+  secret?: string; // only in the answer to its creation
+}
+
+export interface TimeRange {
+  since?: Date;
+  until?: Date;
 }
 
 /** The REST API. Session auth: Angular's XSRF support echoes Django's csrftoken cookie. */
@@ -100,6 +146,32 @@ export class Api {
     return firstValueFrom(this.http.post<ReferenceImage>(`/api/brands/${brandId}/images/`, form));
   }
 
+  exposure(id: string, range: TimeRange = {}): Promise<ExposureSummary> {
+    return firstValueFrom(this.http.get<ExposureSummary>(`/api/streams/${id}/exposure/`, { params: rangeParams(range) }));
+  }
+
+  appearances(id: string, range: TimeRange = {}): Promise<Appearance[]> {
+    return firstValueFrom(this.http.get<Appearance[]>(`/api/streams/${id}/appearances/`, { params: rangeParams(range) }));
+  }
+
+  /** A download link: `exposure.csv`, `appearances.csv`, or the JSON endpoints. */
+  exportUrl(id: string, file: 'exposure.csv' | 'appearances.csv' | 'exposure/' | 'appearances/', range: TimeRange = {}): string {
+    const query = new URLSearchParams(rangeParams(range)).toString();
+    return `/api/streams/${id}/${file}${query ? '?' + query : ''}`;
+  }
+
+  alertRules(): Promise<AlertRule[]> {
+    return firstValueFrom(this.http.get<AlertRule[]>('/api/alerts/'));
+  }
+
+  createAlertRule(rule: Omit<AlertRule, 'id' | 'brand_name' | 'fired' | 'enabled'>): Promise<AlertRule> {
+    return firstValueFrom(this.http.post<AlertRule>('/api/alerts/', rule));
+  }
+
+  deleteAlertRule(id: number): Promise<unknown> {
+    return firstValueFrom(this.http.delete(`/api/alerts/${id}/`));
+  }
+
   health(): Promise<Health> {
     return firstValueFrom(this.http.get<Health>('/api/health'));
   }
@@ -107,4 +179,11 @@ export class Api {
   hlsUrl(id: string): string {
     return `/api/streams/${id}/hls/live.m3u8`;
   }
+}
+
+function rangeParams(range: TimeRange): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (range.since) params['since'] = range.since.toISOString();
+  if (range.until) params['until'] = range.until.toISOString();
+  return params;
 }

@@ -1,8 +1,10 @@
 // The wire protocol's types, generated from docs/protocol/messages.schema.json
 // (`npm run types`); a unit test fails when the generated file is stale.
 export type {
+  AlertFired,
   AnalysisFrame,
   Box,
+  BrandTotals,
   Detection,
   PipelineStats,
   ServerMessage,

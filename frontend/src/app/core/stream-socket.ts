@@ -1,8 +1,9 @@
 import { Injectable, OnDestroy, signal } from '@angular/core';
 import { FrameTimeline } from '../features/player/frame-timeline';
-import type { AnalysisFrame, PipelineStats, ServerMessage, StreamState } from './protocol';
+import type { AlertFired, AnalysisFrame, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
 
 const RETRY_MS = [500, 1000, 2000, 5000];
+const ALERTS_KEPT = 20;
 
 /** One stream's live events: state and stats as signals, analysis frames into a timeline
  * ordered by wall clock, which the overlay reads at each displayed frame. */
@@ -11,6 +12,10 @@ export class StreamSocket implements OnDestroy {
   readonly state = signal<StreamState | null>(null);
   readonly stats = signal<PipelineStats | null>(null);
   readonly latest = signal<AnalysisFrame | null>(null);
+  /** Running brand exposure totals for the whole stream, most screen time first. */
+  readonly exposure = signal<BrandTotals[]>([]);
+  /** Alerts fired while this page is open, newest first. */
+  readonly alerts = signal<AlertFired[]>([]);
   readonly connected = signal(false);
   readonly timeline = new FrameTimeline();
   private socket?: WebSocket;
@@ -49,6 +54,12 @@ export class StreamSocket implements OnDestroy {
         break;
       case 'analysis.frame':
         this.addFrame(message);
+        break;
+      case 'brand.exposure':
+        this.exposure.set(message.brands);
+        break;
+      case 'alert.fired':
+        this.alerts.update((alerts) => [message, ...alerts].slice(0, ALERTS_KEPT));
         break;
       case 'pipeline.stats':
         this.stats.set(message);

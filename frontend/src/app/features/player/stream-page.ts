@@ -4,6 +4,7 @@ import { AnalyzerStatus, Api, ProcessingMode, StreamInfo } from '../../core/api'
 import type { Detection } from '../../core/protocol';
 import { StreamSocket } from '../../core/stream-socket';
 import { KIND_COLOURS } from './overlay-renderer';
+import { ExposurePanel } from '../exposure/exposure-panel';
 import { StatsPanel } from './stats-panel';
 import { StreamPlayer } from './stream-player';
 
@@ -11,13 +12,15 @@ const KINDS = ['object', 'face', 'logo', 'text', 'brand'];
 
 @Component({
   selector: 'app-stream-page',
-  imports: [RouterLink, StreamPlayer, StatsPanel],
+  imports: [RouterLink, StreamPlayer, StatsPanel, ExposurePanel],
   providers: [StreamSocket],
   templateUrl: './stream-page.html',
   styleUrl: './stream-page.css',
 })
 export class StreamPage implements OnInit {
   readonly id = input.required<string>(); // from the route
+  /** `?at=<ISO wall clock>`: start playback there (links from the exposure report). */
+  readonly at = input<string | undefined>(undefined);
   private readonly api = inject(Api);
   protected readonly socket = inject(StreamSocket);
   protected readonly stream = signal<StreamInfo | null>(null);
@@ -38,6 +41,11 @@ export class StreamPage implements OnInit {
     this.stream.set(await this.api.stream(this.id()));
     this.socket.connect(this.id());
     this.analyzers.set((await this.api.health()).analyzers);
+  }
+
+  protected startAt(): Date | null {
+    const at = this.at();
+    return at && !Number.isNaN(Date.parse(at)) ? new Date(at) : null;
   }
 
   protected hlsUrl(): string {

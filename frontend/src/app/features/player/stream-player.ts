@@ -32,6 +32,8 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly src = input.required<string>();
   readonly timeline = input.required<FrameTimeline>();
   readonly kinds = input.required<ReadonlySet<string>>();
+  /** A wall clock to start at instead of the live edge (a replayed moment). */
+  readonly startAt = input<Date | null>(null);
   /** Results older than this (one sampling interval and some) are not drawn. */
   readonly maxAgeMs = input(900);
   /** The wall clock the viewer sought to: results there may predate this page. */
@@ -45,6 +47,7 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   private renderer?: OverlayRenderer;
   private resize?: ResizeObserver;
   private stopped = false;
+  private startApplied = false;
 
   ngAfterViewInit(): void {
     const video = this.video().nativeElement;
@@ -61,7 +64,10 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     }
     this.hls = new Hls({ liveSyncDurationCount: 3, maxBufferLength: 10 });
     this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => (this.fragments = data.details.fragments));
-    this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => (this.fragments = data.details.fragments));
+    this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
+      this.fragments = data.details.fragments;
+      this.seekToStart();
+    });
     this.hls.on(Hls.Events.ERROR, (_, data) => {
       if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
     });
@@ -98,6 +104,16 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     }
     video.requestVideoFrameCallback(this.onFrame);
   };
+
+  /** Once, when the first playlist with that moment arrives. */
+  private seekToStart(): void {
+    const at = this.startAt()?.getTime();
+    if (at === undefined || this.startApplied) return;
+    const fragment = [...this.fragments].reverse().find((f) => f.programDateTime !== null && f.programDateTime <= at);
+    if (!fragment) return;
+    this.startApplied = true;
+    this.video().nativeElement.currentTime = fragment.start + (at - fragment.programDateTime!) / 1000;
+  }
 
   /** Wall clock of a media time: its fragment's PDT plus the offset into the fragment. */
   private pdtAt(mediaTime: number): number | null {
