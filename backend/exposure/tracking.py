@@ -64,11 +64,22 @@ def appearances_update(
     gap = timedelta(seconds=interval_s * GAP_INTERVALS)
     with transaction.atomic():
         Stream.objects.select_for_update().filter(pk=stream.pk).first()  # one update per stream at a time
-        old = list(BrandAppearance.objects.filter(stream=stream, start_pdt__lte=until + gap, end_pdt__gte=since - gap))
-        low = min([since, *(a.start_pdt for a in old)])
-        high = max([until, *(a.end_pdt for a in old)])
+        old, low, high = _touching(stream, since, until, gap)
         runs = _runs(stream, low, high, gap, interval_s)
         return _replace(stream, old, runs, interval_s, thumbnails or {})
+
+
+def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
+    """The appearances within a gap of the window, widening the window to cover them
+    whole until no other appearance (of any brand) reaches into it."""
+    low, high, old = since, until, []
+    while True:
+        touching = list(BrandAppearance.objects.filter(stream=stream, start_pdt__lte=high + gap, end_pdt__gte=low - gap))
+        if len(touching) == len(old):
+            return old, low, high
+        old = touching
+        low = min([low, *(a.start_pdt for a in old)])
+        high = max([high, *(a.end_pdt for a in old)])
 
 
 def _runs(stream: Stream, low: datetime, high: datetime, gap: timedelta, interval_s: float):

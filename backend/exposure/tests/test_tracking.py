@@ -72,3 +72,13 @@ def test_the_summary_clips_to_a_range_and_breaks_down_by_source(stream, user):
     assert whole["heatmap"]["cells"][0] == 1.0
     assert whole["screen_time_by_source_s"] == {"logo": 2.0, "ocr": 0.5}
     assert half["screen_time_s"] == pytest.approx(1.0)
+
+
+def test_widening_the_window_for_one_brand_never_duplicates_another(stream, user):
+    long_one, short_one = brand_create(owner=user, name="Long"), brand_create(owner=user, name="Short")
+    sight(stream, long_one, [x / 2 for x in range(0, 13)])  # 0 to 6 s
+    sight(stream, short_one, [2.0, 2.5, 3.0])
+    for since in range(0, 8, 2):
+        update(stream, since, since + 2)
+
+    assert sorted(BrandAppearance.objects.values_list("brand__name", "frames")) == [("Long", 13), ("Short", 3)]
