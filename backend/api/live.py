@@ -15,6 +15,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
 from ai_processing.selectors import frames_recent
+from exposure.messages import alert_message
+from exposure.selectors import alerts_recent, exposure_summary
 from media_analyzer.events import PROTOCOL_VERSION, stream_group
 from media_analyzer.metrics import WEBSOCKET_CLIENTS
 from streaming.messages import stream_state_message
@@ -38,6 +40,8 @@ def _snapshot(user, stream_id) -> dict | None:
         "v": PROTOCOL_VERSION,
         "stream": {**stream_state_message(stream), "v": PROTOCOL_VERSION},
         "frames": [{**frame, "v": PROTOCOL_VERSION} for frame in frames_recent(stream=stream, seconds=SNAPSHOT_SECONDS)],
+        "exposure": exposure_summary(stream=stream)["brands"],
+        "alerts": [{**alert_message(firing), "v": PROTOCOL_VERSION} for firing in alerts_recent(stream=stream)],
     }
 
 

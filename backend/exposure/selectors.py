@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Min, QuerySet
 
 from ai_processing.models import FrameAnalysis
-from exposure.models import GRID, AlertRule, BrandAppearance
+from exposure.models import GRID, AlertFiring, AlertRule, BrandAppearance
 from streaming.models import Stream
 
 _SUMMED = ("frames", "area_sum", "prominence", "confidence_sum")
@@ -53,6 +53,10 @@ def exposure_summary(*, stream: Stream, since: datetime | None = None, until: da
         "since": low, "until": high, "range_s": round(span, 3),
         "brands": sorted((_finished(t, span) for t in brands.values()), key=lambda b: -b["screen_time_s"]),
     }  # fmt: skip
+
+
+def alerts_recent(*, stream: Stream, limit: int = 10) -> list[AlertFiring]:
+    return list(AlertFiring.objects.filter(stream=stream).order_by("-fired_at", "-id")[:limit])
 
 
 def alert_rules_of(user) -> QuerySet[AlertRule]:

@@ -2,7 +2,9 @@
 // box sits on the moving subject in the frame on screen.
 //
 // usage: node e2e/overlay-sync.mjs <base-url> <user> <password> <stream-id> <artifacts-dir> <subject.json>
-// subject.json: {"face": [x, y, w, h]} the face inside the subject image, as fractions of it.
+// subject.json: {"kind": "face" | "logo", "box": [x, y, w, h]}: what the overlay should box
+// inside the subject image, as fractions of it; with "brand" and "alert", the stream page's
+// live exposure panel and the exposure report are checked for them too.
 // The subject image is the only bright thing on a dark, uniform background, so its
 // true position in each displayed frame is found from the frame's own pixels.
 import { chromium } from 'playwright-core';
@@ -33,7 +35,7 @@ try {
   await page.goto(`${base}/streams/${streamId}`);
   await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });
 
-  const samples = await page.evaluate(async ({ sampleMs }) => {
+  const samples = await page.evaluate(async ({ sampleMs, kind }) => {
     const video = document.querySelector('video');
     const grab = document.createElement('canvas');
     const context = grab.getContext('2d', { willReadFrequently: true });
@@ -60,7 +62,7 @@ try {
           out.push({
             framePdtMs: probe.framePdtMs,
             resultPdt: probe.resultPdt,
-            drawn: probe.drawn.filter((d) => d.kind === 'face').map((d) => d.box),
+            drawn: probe.drawn.filter((d) => d.kind === kind).map((d) => d.box),
             content: probe.content,
             subject: x1 < 0 ? null : { x: x0 / width, y: y0 / height, w: (x1 + 1 - x0) / width, h: (y1 + 1 - y0) / height },
             wallMs: Date.now(),
@@ -71,12 +73,13 @@ try {
       };
       video.requestVideoFrameCallback(onFrame);
     });
-  }, { sampleMs: SAMPLE_MS });
+  }, { sampleMs: SAMPLE_MS, kind: subject.kind });
   await page.screenshot({ path: `${artifacts}/player.png` });
   writeFileSync(`${artifacts}/samples.json`, JSON.stringify(samples));
+  const exposure = subject.brand ? await exposureShown(page) : null;
 
   // Where the face truly is in each displayed frame, in screen pixels of the player.
-  const [fx, fy, fw, fh] = subject.face;
+  const [fx, fy, fw, fh] = subject.box;
   const errorsPx = [];
   const firstDrawn = new Map(); // result pdt -> the first displayed frame that drew it
   for (const sample of samples) {
@@ -104,8 +107,26 @@ try {
     // A result first appears on the frame it was computed from: 0 when in step.
     overlay_sync_error_frames_median: median([...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs)),
     glass_to_glass_latency_s_median: median(latencies),
+    exposure_panel: exposure?.panel ?? null,
+    report: exposure?.report ?? null,
     console_errors: errors,
   }));
 } finally {
   await browser.close();
+}
+
+/** The brand's live totals and its alert on the stream page, then its report page. */
+async function exposureShown(page) {
+  const panel = page.locator('app-exposure-panel');
+  await panel.locator('td', { hasText: subject.brand }).first().waitFor({ timeout: 30000 });
+  await panel.locator('.alerts li', { hasText: subject.alert }).first().waitFor({ timeout: 30000 });
+  await page.screenshot({ path: `${artifacts}/exposure-panel.png` });
+  await page.goto(`${base}/streams/${streamId}/exposure`);
+  await page.locator('.bars li', { hasText: subject.brand }).first().waitFor({ timeout: 30000 });
+  await page.locator('tbody tr img').first().waitFor({ timeout: 30000 });
+  await page.screenshot({ path: `${artifacts}/exposure-report.png`, fullPage: true });
+  return {
+    panel: { brand_shown: true, alert_shown: true },
+    report: { bars: await page.locator('.bars li').count(), appearances: await page.locator('tbody tr').count() },
+  };
 }

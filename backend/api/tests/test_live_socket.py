@@ -128,3 +128,29 @@ async def test_segment_summaries_and_pipeline_stats_follow_the_schema(user, owne
     assert stats["type"] == "pipeline.stats" and stats["frames_per_s"] > 0 and stats["dropped"] == 0
     assert stats["latency_p50_s"] is not None and set(stats["queue_depth"]) == {"realtime", "batch"}
     await socket.disconnect()
+
+
+def seen_with_alert(stream, user):
+    """Brand sightings stored, exposure recorded, and an alert fired, before anyone watches."""
+    from ai_processing.services import brand_create
+    from exposure.services import alert_rule_create, exposure_record
+
+    brand = brand_create(owner=user, name="Acme")
+    alert_rule_create(owner=user, name="Acme on air", brand=brand, condition="appears")
+    segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/x.ts", duration=2.0, start_pts=0,
+                                          program_date_time=datetime(2026, 11, 24, 12, tzinfo=timezone.utc), bytes=1)
+    finding = Finding("logo", "Acme", 0.9, Box(0.1, 0.2, 0.3, 0.4), {"brand_id": brand.pk, "source": "logo"})
+    results_store(segment=segment, pts=[0.5, 1.0], findings=[[("logos", finding)]] * 2, timings={})
+    exposure_record(segment=segment, interval_s=0.5, thumbnails={})
+
+
+async def test_a_viewer_joining_later_gets_the_brand_totals_and_recent_alerts(user, owned_stream):
+    await sync_to_async(seen_with_alert)(owned_stream, user)
+    socket = await connect(owned_stream.id, user=user)
+
+    snapshot = await socket.receive_json_from(timeout=5)
+
+    assert_valid_message(snapshot)
+    assert [(b["brand"], b["screen_time_s"]) for b in snapshot["exposure"]] == [("Acme", 1.0)]
+    assert [a["rule"] for a in snapshot["alerts"]] == ["Acme on air"]
+    await socket.disconnect()

@@ -1,8 +1,10 @@
 """The whole platform as a user runs it: the ASGI server with its embedded ingest, ffmpeg
-publishing like OBS, the real face detector, and the dashboard in Debian Chromium.
+publishing like OBS, the real analyzers, and the dashboard in Debian Chromium.
 
-The subject (a photo with a known face) moves across a dark background; the browser side
-finds it in each displayed frame's pixels and checks the overlay's box against it."""
+The subject (a brand's logo, or a photo with a known face) moves across a dark background;
+the browser side finds it in each displayed frame's pixels and checks the overlay's box
+against it. With the logo, the brand's live exposure, its alert and its report are checked
+on the dashboard too."""
 
 import json
 import os
@@ -46,7 +48,7 @@ def platform(tmp_path):
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
         "MEDIA_ANALYZER_DATA_DIR": str(tmp_path / "var"), "RTMP_PORT": str(rtmp_port),
-        "ADMIN_PASSWORD": "e2e-admin-password", "ANALYZERS": "faces,visual",
+        "ADMIN_PASSWORD": "e2e-admin-password", "ANALYZERS": "faces,logos,visual",
     }  # fmt: skip
     env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)  # the embedded default
     backend = REPO / "backend"
@@ -81,16 +83,60 @@ def face_in_subject(image) -> list[float]:
     return [face.box.x, face.box.y, face.box.w, face.box.h]
 
 
+def test_overlay_boxes_follow_the_moving_logo_and_its_exposure_shows_live(platform, tmp_path):
+    """The issue's scenario: a known moving logo, a brand with its reference image, an alert."""
+    from ai_processing.tests.logo_scenes import icon_png, icons_available
+
+    assert icons_available(), "npm simple-icons missing (npm ci in frontend/)"
+    base, rtmp_port = platform
+    session, headers = signed_in(base)
+    brand = session.post(f"{base}/api/brands/", json={"name": "Spotify"}, headers=headers).json()
+    session.post(f"{base}/api/brands/{brand['id']}/images/", files={"image": ("spotify.png", icon_png("spotify"))},
+                 headers=headers).raise_for_status()  # fmt: skip
+    stream = session.post(f"{base}/api/streams/", json={"name": "E2E logo", "enabled_analyzers": ["logos"]},
+                          headers=headers).json()  # fmt: skip
+    session.post(f"{base}/api/alerts/", json={"name": "Spotify on air", "brand": brand["id"], "condition": "appears",
+                                              "stream": stream["id"]}, headers=headers).raise_for_status()  # fmt: skip
+    (tmp_path / "subject.png").write_bytes(icon_png("spotify", 200))  # transparent around the logo
+    (tmp_path / "subject.json").write_text(json.dumps({"kind": "logo", "box": [0, 0, 1, 1], "brand": "Spotify",
+                                                       "alert": "Spotify on air"}))  # fmt: skip
+
+    result = published_and_watched(base, rtmp_port, stream, tmp_path)
+
+    assert result["matched_frames"] >= 10
+    assert result["box_error_px_median"] <= 6, result
+    assert result["overlay_sync_error_frames_median"] <= 1, result
+    assert result["exposure_panel"]["brand_shown"] and result["exposure_panel"]["alert_shown"], result
+    assert result["report"]["bars"] >= 1 and result["report"]["appearances"] >= 1, result
+    assert result["console_errors"] == [], result["console_errors"]
+
+
 def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     base, rtmp_port = platform
-    session = requests.Session()
-    token = session.post(f"{base}/api/auth/token/", data={"username": "admin", "password": "e2e-admin-password"})
-    headers = {"Authorization": f"Token {token.json()['token']}"}
+    session, headers = signed_in(base)
     stream = session.post(f"{base}/api/streams/", json={"name": "E2E", "enabled_analyzers": ["faces"]},
                           headers=headers).json()  # fmt: skip
     photo = data.astronaut()
     Image.fromarray(photo).save(tmp_path / "subject.png")
-    (tmp_path / "subject.json").write_text(json.dumps({"face": face_in_subject(photo)}))
+    (tmp_path / "subject.json").write_text(json.dumps({"kind": "face", "box": face_in_subject(photo)}))
+
+    result = published_and_watched(base, rtmp_port, stream, tmp_path)
+
+    assert result["matched_frames"] >= 10
+    assert result["box_error_px_median"] <= 8, result  # detector jitter at 320 px input, not sync
+    assert result["overlay_sync_error_frames_median"] <= 1, result
+    assert result["console_errors"] == [], result["console_errors"]
+
+
+def signed_in(base):
+    session = requests.Session()
+    token = session.post(f"{base}/api/auth/token/", data={"username": "admin", "password": "e2e-admin-password"})
+    return session, {"Authorization": f"Token {token.json()['token']}"}
+
+
+def published_and_watched(base, rtmp_port, stream, tmp_path) -> dict:
+    """ffmpeg publishes the subject moving on a dark background while Chromium watches."""
+    subject = json.loads((tmp_path / "subject.json").read_text())
     publisher = subprocess.Popen(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
          "-f", "lavfi", "-i", "color=c=0x203040:size=1280x720:rate=30",
@@ -102,17 +148,13 @@ def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     )  # fmt: skip
     try:
         browser = subprocess.run(
-            ["node", "e2e/overlay-sync.mjs", base, "admin", "e2e-admin-password", stream["id"], str(ARTIFACTS),
-             str(tmp_path / "subject.json")],
+            ["node", "e2e/overlay-sync.mjs", base, "admin", "e2e-admin-password", stream["id"],
+             str(ARTIFACTS / subject["kind"]), str(tmp_path / "subject.json")],
             cwd=FRONTEND, capture_output=True, text=True, timeout=200,
         )  # fmt: skip
     finally:
         publisher.kill()
     assert browser.returncode == 0, browser.stderr[-3000:]
     result = json.loads(browser.stdout.strip().splitlines()[-1])
-    print("\ne2e overlay:", json.dumps(result))
-
-    assert result["matched_frames"] >= 10
-    assert result["box_error_px_median"] <= 8, result  # detector jitter at 320 px input, not sync
-    assert result["overlay_sync_error_frames_median"] <= 1, result
-    assert result["console_errors"] == [], result["console_errors"]
+    print(f"\ne2e overlay ({subject['kind']}):", json.dumps(result))
+    return result

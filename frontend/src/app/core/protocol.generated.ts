@@ -148,6 +148,14 @@ export interface Snapshot {
   v: Version;
   stream: StreamState;
   frames: AnalysisFrame[];
+  /**
+   * The brand totals so far, as the last brand.exposure said.
+   */
+  exposure?: BrandTotals[];
+  /**
+   * The stream's latest alerts, newest first.
+   */
+  alerts?: AlertFired[];
 }
 export interface Pong {
   type: "pong";

@@ -48,6 +48,8 @@ export class StreamSocket implements OnDestroy {
       case 'snapshot':
         this.state.set(message.stream);
         message.frames.forEach((frame) => this.addFrame(frame));
+        if (message.exposure) this.exposure.set(message.exposure);
+        if (message.alerts) this.alerts.set(message.alerts.slice(0, ALERTS_KEPT));
         break;
       case 'stream.state':
         this.state.set(message);
