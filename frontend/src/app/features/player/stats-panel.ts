@@ -11,7 +11,7 @@ const HISTORY = 60;
       <h2 id="stats-title">Pipeline</h2>
       @if (stats(); as s) {
         <dl>
-          <dt>Behind live</dt><dd>{{ seconds(s.lag_s) }}</dd>
+          <dt>Behind live</dt><dd>{{ live() ? seconds(s.lag_s) : 'not live (replay)' }}</dd>
           <dt>Latency p50 / p95</dt><dd>{{ seconds(s.latency_p50_s) }} / {{ seconds(s.latency_p95_s) }}</dd>
           <dt>Queue</dt><dd>{{ s.queue_depth['realtime'] }} realtime · {{ s.queue_depth['batch'] }} batch</dd>
           <dt>Frames/s</dt><dd>{{ s.frames_per_s }}</dd>
@@ -36,6 +36,8 @@ const HISTORY = 60;
 })
 export class StatsPanel {
   readonly stats = input<PipelineStats | null>(null);
+  /** A finished stream has no live edge: its lag would only grow with the clock. */
+  readonly live = input(true);
   private readonly lags = signal<number[]>([]);
   protected readonly sparkline = computed(() => {
     const lags = this.lags();
@@ -46,7 +48,7 @@ export class StatsPanel {
   constructor() {
     effect(() => {
       const lag = this.stats()?.lag_s;
-      if (lag !== null && lag !== undefined) this.lags.update((lags) => [...lags, lag].slice(-HISTORY));
+      if (lag !== null && lag !== undefined && this.live()) this.lags.update((lags) => [...lags, lag].slice(-HISTORY));
     });
   }
 
