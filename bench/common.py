@@ -54,6 +54,19 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its living descendants."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += rss_mb(current)
+            pending.extend(int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split())
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -1,7 +1,8 @@
 """bench/ws: N viewers on one stream's socket, analysis frames at R messages per second.
 
-Services mode, as deployed: the ASGI server (uvicorn) with the Redis channel layer; this
-process publishes through Redis and holds every viewer's WebSocket. Prints delivery
+Services mode, as deployed: the ASGI server (uvicorn, --server-workers processes, default
+4; Kubernetes runs replicas) with the Redis Pub/Sub channel layer; this process publishes
+through Redis, and --clients processes hold the viewers' WebSockets. Prints delivery
 latency p50/p99 (publish -> viewer), messages lost, and the server's CPU and memory.
 Target on loopback: p99 <= 100 ms at N = 500, R = 10.
 
@@ -16,11 +17,13 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BACKEND, django_environment, free_port, rss_mb, tree_cpu_seconds  # noqa: E402
+from common import BACKEND, django_environment, free_port, tree_cpu_seconds, tree_rss_mb  # noqa: E402
 
 
 async def viewer(url: str, expected: int, latencies: list[float], counts: list[int], ready: asyncio.Event,
@@ -51,7 +54,6 @@ async def run(args) -> None:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from media_analyzer.events import PROTOCOL_VERSION, stream_group
     from streaming.services import stream_create
 
     user = await asyncio.to_thread(get_user_model().objects.create_user, "bench")
@@ -59,12 +61,18 @@ async def run(args) -> None:
     stream, _ = await asyncio.to_thread(stream_create, owner=user, name="bench")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--port", str(port), "--no-access-log",
-         "--ws-max-queue", "64"],
+         "--ws-max-queue", "64", "--ws-per-message-deflate", "false",
+         "--workers", str(args.server_workers)],
         cwd=BACKEND, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    for line in server.stderr:
-        if "Uvicorn running on" in line:  # listening (startup completes before the bind)
+    started = 0
+    for line in server.stderr:  # each worker process says when it is ready
+        started += "Application startup complete" in line
+        if started == args.server_workers:
             break
+    # Keep reading the server's log: a full pipe would block the server on its next line
+    # (uvicorn logs each WebSocket it accepts; about 250 of them fill the 64 KiB pipe).
+    threading.Thread(target=lambda: deque(server.stderr, maxlen=0), daemon=True).start()
     try:
         await _measure(args, server, stream, token, port)
     finally:
@@ -75,47 +83,78 @@ async def run(args) -> None:
             server.kill()
 
 
+def _viewer_process(url: str, viewers: int, expected: int, connected_queue, results_queue) -> None:
+    """One client process: its viewers connect, say so, then count what they receive."""
+
+    async def main() -> None:
+        latencies, counts, connected = [], [], []
+        ready = asyncio.Event()
+        tasks = []
+        for _ in range(viewers):
+            tasks.append(asyncio.create_task(viewer(url, expected, latencies, counts, ready, connected)))
+            await asyncio.sleep(0.005)  # do not stampede the accept queue
+        deadline = time.monotonic() + 120
+        while len(connected) + sum(task.done() for task in tasks) < viewers and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # a benchmark's wait for its viewers, bounded
+        failed = [repr(task.exception()) for task in tasks if task.done() and task.exception()]
+        connected_queue.put((len(connected), failed[:1]))
+        await asyncio.gather(*tasks, return_exceptions=True)
+        results_queue.put((latencies, counts))
+
+    asyncio.run(main())
+
+
 async def _measure(args, server, stream, token, port) -> None:
+    """Viewers live in CLIENT_PROCESSES processes: one Python process cannot parse 5,000
+    messages a second without becoming the latency it measures."""
+    import multiprocessing
+
     from channels.layers import get_channel_layer
 
-    from media_analyzer.events import PROTOCOL_VERSION, stream_group
+    from media_analyzer.events import stream_group, wire_event
 
     url = f"ws://127.0.0.1:{port}/ws/streams/{stream.id}/?token={token}"
     messages = int(args.rate * args.seconds)
-    latencies, counts, connected = [], [], []
-    ready = asyncio.Event()
-    tasks = []
-    for _ in range(args.viewers):
-        tasks.append(asyncio.create_task(viewer(url, messages, latencies, counts, ready, connected)))
-        await asyncio.sleep(0.005)  # do not stampede the accept queue
-    deadline = time.monotonic() + 120
-    while len(connected) + sum(task.done() for task in tasks) < args.viewers and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)  # a benchmark's wait for its viewers, bounded
-    failed = [task.exception() for task in tasks if task.done() and task.exception()]
-    print(f"{len(connected)} viewers connected", flush=True)
-    if failed:
-        print(f"{len(failed)} viewers failed to connect, e.g. {failed[0]!r}", flush=True)
+    context = multiprocessing.get_context("spawn")
+    connected_queue, results_queue = context.Queue(), context.Queue()
+    share = [args.viewers // args.clients + (i < args.viewers % args.clients) for i in range(args.clients)]
+    processes = [context.Process(target=_viewer_process, args=(url, n, messages, connected_queue, results_queue))
+                 for n in share]  # fmt: skip
+    for process in processes:
+        process.start()
+    reports = [await asyncio.to_thread(connected_queue.get, True, 180) for _ in processes]
+    print(f"{sum(n for n, _ in reports)} viewers connected", flush=True)
+    for _, failed in reports:
+        if failed:
+            print(f"some viewers failed to connect, e.g. {failed[0]}", flush=True)
     layer = get_channel_layer()
     cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
     for index in range(messages):
-        frame = {"type": "analysis.frame", "v": PROTOCOL_VERSION, "stream_id": str(stream.id), "segment_seq": 0,
+        frame = {"type": "analysis.frame", "stream_id": str(stream.id), "segment_seq": 0,
                  "pts": index / args.rate, "pdt": "2026-11-24T12:00:00+00:00",
                  "detections": [{"analyzer": "bench", "kind": "object", "label": "cup", "confidence": 0.9,
                                  "box": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, "extra": {"sent": time.time()}}]}  # fmt: skip
-        await layer.group_send(stream_group(stream.id), frame)
+        await layer.group_send(stream_group(stream.id), wire_event(frame))  # as broadcast() sends it
         await asyncio.sleep(1 / args.rate)
-    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies, counts = [], []
+    for _ in processes:
+        got_latencies, got_counts = await asyncio.to_thread(results_queue.get, True, 120)
+        latencies += got_latencies
+        counts += got_counts
+    for process in processes:
+        process.join(10)
     cpu = tree_cpu_seconds(server.pid) - cpu_before
     wall = time.monotonic() - wall_before
-    memory = rss_mb(server.pid)
+    memory = tree_rss_mb(server.pid)
 
     latencies.sort()
     lost = messages * args.viewers - sum(counts)
-    print(f"viewers {args.viewers}, {args.rate} msg/s for {args.seconds} s: {messages * args.viewers} deliveries")
+    print(f"viewers {args.viewers} on {args.server_workers} server worker process(es), {args.rate} msg/s for "
+          f"{args.seconds} s: {messages * args.viewers} deliveries")
     print(f"delivery latency p50 {1000 * statistics.median(latencies):.1f} ms, "
           f"p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms (target p99 <= 100 ms)")
     print(f"messages lost: {lost}")
-    print(f"server CPU {100 * cpu / wall:.0f} % of one core, memory {memory:.0f} MB RSS")
+    print(f"server CPU {100 * cpu / wall:.0f} % of one core (all workers), memory {memory:.0f} MB RSS (all workers)")
 
 
 def main() -> None:
@@ -124,6 +163,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--server-workers", type=int, default=4,
+                        help="uvicorn worker processes; each holds its share of the viewers")  # fmt: skip
+    parser.add_argument("--clients", type=int, default=4, help="client processes holding the viewers")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -84,10 +84,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if CONFIG.services_mode:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout, the same as channels-redis's 5 s
-            # BRPOP: give the read room so an idle receive is not an error.
-            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}], "capacity": 1000, "expiry": 30},
+            # Pub/Sub: a group message crosses Redis once per server process, which fans it
+            # out to its own viewers. The list-based RedisChannelLayer pops every viewer's
+            # copy from Redis one by one, which saturated a core at 500 viewers x 10 msg/s
+            # (bench/ws). Live results are at-most-once either way; joiners get a snapshot.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}]},
         }
     }
 else:
