@@ -11,6 +11,6 @@ def test_health_sees_postgres_redis_layer_and_broker(api):
     components = body["components"]
     assert body["status"] == "ok", components
     assert components["database"]["message"] == "postgresql"
-    assert components["channel_layer"]["message"] == "RedisChannelLayer"
+    assert components["channel_layer"]["message"] == "RedisPubSubChannelLayer"
     assert components["broker"]["status"] == "ok"
     assert components["broker"]["message"] != "in-process analysis pool"

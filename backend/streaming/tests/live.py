@@ -4,6 +4,7 @@ publishers (ffmpeg as OBS would run it, GStreamer), and the channel layer's even
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import threading
@@ -46,7 +47,9 @@ class EventListener:
         live.run(self.layer.group_add(stream_group(stream_id), self.channel))
 
     def next(self, timeout: float = 20) -> dict:
-        return self.live.run(asyncio.wait_for(self.layer.receive(self.channel), timeout), timeout + 5)
+        """The next event, as the message a viewer would get (events carry it as JSON)."""
+        event = self.live.run(asyncio.wait_for(self.layer.receive(self.channel), timeout), timeout + 5)
+        return json.loads(event["text"]) if "text" in event else event
 
     def wait_for(self, predicate, timeout: float = 30) -> tuple[dict, list[dict]]:
         """The first event matching `predicate`, and every event seen before it."""
