@@ -33,6 +33,7 @@ class Config(BaseModel):
     database_url: str | None = Field(default=None, title="DATABASE_URL")
     redis_url: str | None = Field(default=None, title="REDIS_URL")
     celery_broker_url: str | None = Field(default=None, title="CELERY_BROKER_URL")
+    task_redelivery_s: float = Field(default=600.0, title="TASK_REDELIVERY_S", ge=1)
     media_storage: Literal["local", "gcs"] = Field(default="local", title="MEDIA_STORAGE")
     gcs_bucket: str | None = Field(default=None, title="GCS_BUCKET")
     gcs_project: str | None = Field(default=None, title="GCS_PROJECT")

@@ -101,7 +101,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "realtime"
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A task whose worker died unacknowledged is handed to another worker after this long; it
+# must exceed the longest job, or a slow job would run twice (harmless: jobs are idempotent).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CONFIG.task_redelivery_s,
+    # Look for such tasks every few seconds (one cheap Redis query), not kombu's ~100 s.
+    "unacked_restore_interval": max(1, min(10, round(CONFIG.task_redelivery_s / 3))),
+    "unacked_restore_throttle": 1,
+}
 
 # --- media storage: a local folder, or Google Cloud Storage
 MEDIA_ROOT = CONFIG.media_root
