@@ -107,13 +107,14 @@ def _keep_thumbnails(chunk: list[Frame], found, thumbnails: dict[int, bytes]) ->
 
 
 def _context(stream: Stream) -> Context:
-    """The stream owner's logo references; their files are read only by analyzers whose
-    cache lacks them."""
+    """The stream owner's logo references (their files are read only by analyzers whose
+    cache lacks them) and the configured scene classes."""
     references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
-    return Context(logos=tuple(
+    logos = tuple(
         LogoReference(ref.brand_id, ref.brand.name, f"{ref.pk}:{ref.image.name}:{ref.brand.name}", ref.image_read)
         for ref in references
-    ))  # fmt: skip
+    )
+    return Context(logos=logos, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]))
 
 
 def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dict[str, float], errors: list[str]):

@@ -38,7 +38,12 @@ class Config(BaseModel):
     gcs_bucket: str | None = Field(default=None, title="GCS_BUCKET")
     gcs_project: str | None = Field(default=None, title="GCS_PROJECT")
     models_dir: Path | None = Field(default=None, title="MODELS_DIR")
-    analyzers: list[str] = Field(default_factory=lambda: ["objects", "faces", "logos", "text", "visual"], title="ANALYZERS")
+    analyzers: list[str] = Field(default_factory=lambda: ["objects", "faces", "logos", "scene", "text", "visual"], title="ANALYZERS")
+    scene_labels: list[str] = Field(
+        default_factory=lambda: ["news", "sports", "advertising", "music performance", "video game", "talk show",
+                                 "nature", "cooking"],
+        title="SCENE_LABELS", min_length=2,
+    )  # fmt: skip
     realtime_lag_bound_s: float = Field(default=10.0, title="REALTIME_LAG_BOUND_S", gt=0)
     analysis_threads: int = Field(default=1, title="ANALYSIS_THREADS", ge=1, le=32)
     log_format: Literal["text", "json"] = Field(default="text", title="LOG_FORMAT")
@@ -91,7 +96,7 @@ class Config(BaseModel):
 
 # Environment variable -> field; list fields are comma-separated.
 _ENV_FIELDS = {field.title: name for name, field in Config.model_fields.items()}
-_LIST_FIELDS = {"allowed_hosts", "csrf_trusted_origins", "analyzers"}
+_LIST_FIELDS = {"allowed_hosts", "csrf_trusted_origins", "analyzers", "scene_labels"}
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:

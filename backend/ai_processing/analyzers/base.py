@@ -52,6 +52,7 @@ class Context:
     """What a job knows beyond its frames."""
 
     logos: tuple[LogoReference, ...] = ()
+    scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
 
 
 NO_CONTEXT = Context()

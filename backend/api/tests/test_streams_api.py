@@ -17,7 +17,7 @@ def test_create_returns_the_key_once_and_stores_only_its_digest(api):
     assert len(key) >= 40 and key not in stream.key_digest
     assert key_matches(key, stream.key_digest)
     assert "stream_key" not in api.get(f"/api/streams/{stream.id}/").data
-    assert stream.enabled_analyzers == ["objects", "faces", "logos", "text", "visual"]
+    assert stream.enabled_analyzers == ["objects", "faces", "logos", "scene", "text", "visual"]
 
 
 def test_rotating_the_key_revokes_the_old_one(api, stream_with_key):

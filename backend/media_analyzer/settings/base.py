@@ -173,6 +173,7 @@ MEDIA_ANALYZER = {
     "UPLOAD_MAX_BYTES": CONFIG.upload_max_bytes,
     "IMAGE_MAX_BYTES": CONFIG.image_max_bytes,
     "REALTIME_LAG_BOUND_S": CONFIG.realtime_lag_bound_s,
+    "SCENE_LABELS": CONFIG.scene_labels,
     "POOL_THREADS": CONFIG.analysis_threads,
 }
 INGEST = {

@@ -35,7 +35,11 @@ MODELS = {
 }
 EXPORT_HINT = (
     "yolo11n.onnx (objects) is exported, not downloaded: `pip install ultralytics && "
-    "yolo export model=yolo11n.pt format=onnx`, then copy it into {models_dir}."
+    "yolo export model=yolo11n.pt format=onnx`, then copy it into {models_dir}.\n"
+    "CLIP (scene) is exported too: `pip install optimum[exporters] && optimum-cli export onnx "
+    "--model openai/clip-vit-base-patch32 clip/`, then split it into clip-image.onnx and clip-text.onnx "
+    "(or take the vision_model.onnx and text_model.onnx of an already split export) and copy "
+    "tokenizer.json as clip-tokenizer.json into {models_dir}."
 )
 
 

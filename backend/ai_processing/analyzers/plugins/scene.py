@@ -1,0 +1,96 @@
+"""Zero-shot scene classification with CLIP: the frame's image embedding against the text
+embeddings of "a photo of <class>" for the configured classes (SCENE_LABELS), no training.
+
+Weights (an ONNX export of CLIP's two towers and its tokenizer, e.g. ViT-B/32):
+- `clip-image.onnx`: pixel values N x 3 x H x W (CLIP-normalised) -> image embeddings N x D;
+- `clip-text.onnx`: token ids N x L (and an attention mask, if it takes one) -> text embeddings N x D;
+- `clip-tokenizer.json`: CLIP's BPE tokenizer, for the `tokenizers` library.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
+from ai_processing.analyzers.onnx import onnx_session
+
+KEY = "scene"
+MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
+STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
+LOGIT_SCALE = 100.0  # CLIP's learned temperature
+TOP = 3
+WHOLE_FRAME = Box(0.0, 0.0, 1.0, 1.0)
+
+
+class SceneAnalyzer(Analyzer):
+    key = KEY
+    kinds = ("scene",)
+    weights = ("clip-image.onnx", "clip-text.onnx", "clip-tokenizer.json")
+
+    def load(self) -> None:
+        from tokenizers import Tokenizer
+
+        self.image_session = onnx_session(self.models_dir / "clip-image.onnx")
+        self.text_session = onnx_session(self.models_dir / "clip-text.onnx")
+        self.tokenizer = Tokenizer.from_file(str(self.models_dir / "clip-tokenizer.json"))
+        shape = self.image_session.get_inputs()[0].shape
+        self.side = shape[2] if isinstance(shape[2], int) else 224
+        self._prompts: dict[tuple[str, ...], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
+        labels = context.scene_labels
+        if len(labels) < 2 or not frames:
+            return [[] for _ in frames]
+        text = self._text_embeddings(labels)
+        pixels = np.stack([self._pixels(frame.image) for frame in frames])
+        images = _unit(self.image_session.run(None, {self.image_session.get_inputs()[0].name: pixels})[0])
+        return [[self._finding(labels, probabilities)] for probabilities in _softmax(LOGIT_SCALE * images @ text.T)]
+
+    def _finding(self, labels: tuple[str, ...], probabilities: np.ndarray) -> Finding:
+        order = np.argsort(-probabilities)[:TOP]
+        top = [{"label": labels[i], "score": round(float(probabilities[i]), 4)} for i in order]
+        return Finding("scene", labels[order[0]], float(probabilities[order[0]]), WHOLE_FRAME, {"top": top})
+
+    def _text_embeddings(self, labels: tuple[str, ...]) -> np.ndarray:
+        """Computed once per set of classes, then cached (they change only with settings)."""
+        with self._lock:
+            if labels not in self._prompts:
+                self._prompts[labels] = _unit(self._encode_text([f"a photo of {label}" for label in labels]))
+            return self._prompts[labels]
+
+    def _encode_text(self, prompts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(prompts)
+        length = max(len(encoding.ids) for encoding in encodings)
+        ids = np.zeros((len(prompts), length), np.int64)
+        mask = np.zeros((len(prompts), length), np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        names = [i.name for i in self.text_session.get_inputs()]
+        return self.text_session.run(None, {name: feeds[name] for name in names if name in feeds})[0]
+
+    def _pixels(self, image: np.ndarray) -> np.ndarray:
+        """CLIP's preprocessing: shortest side to the model's size (bicubic), centre crop,
+        scale to 0..1, normalise; channels first."""
+        height, width = image.shape[:2]
+        scale = self.side / min(height, width)
+        resized = cv2.resize(image, (max(self.side, round(width * scale)), max(self.side, round(height * scale))),
+                             interpolation=cv2.INTER_CUBIC)  # fmt: skip
+        top, left = (resized.shape[0] - self.side) // 2, (resized.shape[1] - self.side) // 2
+        crop = resized[top : top + self.side, left : left + self.side].astype(np.float32) / 255
+        return ((crop - MEAN) / STD).transpose(2, 0, 1)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
