@@ -23,10 +23,11 @@ class BrandMatcher:
         ]
 
     def link(self, findings: list[tuple[str, Finding]]) -> list[tuple[str, Finding]]:
-        """The findings, plus one `brand` finding per brand named in a text finding."""
+        """The findings, plus one `brand` finding per brand named in a text finding; a logo
+        named by a cloud service is linked to the brand of that name."""
         if not self.terms:
             return findings
-        linked = list(findings)
+        linked = [(analyzer, self._named_logo(finding)) for analyzer, finding in findings]
         for analyzer, finding in findings:
             if finding.kind != "text":
                 continue
@@ -35,3 +36,10 @@ class BrandMatcher:
                 extra = {"brand_id": brand.pk, "source": "ocr", "text": finding.label}
                 linked.append((analyzer, replace(finding, kind="brand", label=brand.name, extra=extra)))
         return linked
+
+    def _named_logo(self, finding: Finding) -> Finding:
+        if finding.kind != "logo" or "brand_id" in finding.extra:
+            return finding
+        name = normalised(finding.label)
+        brand = next((brand for term, brand in self.terms if term == name), None)
+        return replace(finding, extra={**finding.extra, "brand_id": brand.pk}) if brand else finding
