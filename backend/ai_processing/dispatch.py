@@ -6,12 +6,11 @@ layer of the same process. Services mode: Celery, realtime and batch on their ow
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 from django.conf import settings
 from django.db import close_old_connections
 
+from media_analyzer.pools import BackgroundPool
 from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
@@ -24,19 +23,11 @@ def segment_dispatch(segment: MediaSegment) -> None:
 
         analyze_segment.apply_async(args=[segment.pk], queue=queue)
     else:
-        _pool().submit(_run_in_pool, segment.pk)
+        _POOL.submit(_run_in_pool, segment.pk)
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(settings.MEDIA_ANALYZER["POOL_THREADS"], thread_name_prefix="analysis")
-
-
-def pool_drain() -> None:
-    """Waits for the queued jobs to finish; the next dispatch starts a fresh pool."""
-    if _pool.cache_info().currsize:
-        _pool().shutdown(wait=True)
-        _pool.cache_clear()
+_POOL = BackgroundPool("analysis", lambda: settings.MEDIA_ANALYZER["POOL_THREADS"])
+pool_drain = _POOL.drain
 
 
 def _run_in_pool(segment_id: int) -> None:

@@ -13,13 +13,12 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from exposure.models import WebhookDelivery
+from media_analyzer.pools import BackgroundPool
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -67,19 +66,11 @@ def delivery_dispatch(delivery_id: int) -> None:
 
         deliver_webhook.apply_async(args=[delivery_id], queue="realtime")
     else:
-        _pool().submit(_deliver_with_retries, delivery_id)
+        _POOL.submit(_deliver_with_retries, delivery_id)
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(2, thread_name_prefix="webhooks")
-
-
-def deliveries_drain() -> None:
-    """Waits for the queued deliveries (tests, shutdown); the next dispatch starts a fresh pool."""
-    if _pool.cache_info().currsize:
-        _pool().shutdown(wait=True)
-        _pool.cache_clear()
+_POOL = BackgroundPool("webhooks", lambda: 2)
+deliveries_drain = _POOL.drain
 
 
 def _deliver_with_retries(delivery_id: int) -> None:
