@@ -111,10 +111,17 @@ def _context(stream: Stream) -> Context:
     cache lacks them) and the configured scene classes."""
     references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
     logos = tuple(
-        LogoReference(ref.brand_id, ref.brand.name, f"{ref.pk}:{ref.image.name}:{ref.brand.name}", ref.image_read)
-        for ref in references
+        LogoReference(ref.brand_id, ref.brand.name, _reference_key(ref), ref.image_read) for ref in references
     )
     return Context(logos=logos, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]))
+
+
+def _reference_key(reference: BrandReferenceImage) -> str:
+    """Names what a cached template was built from. Ids and file names can come back after a
+    deletion (SQLite reuses row ids), so the upload time and the brand are part of it."""
+    parts = (reference.pk, reference.created_at.isoformat(), reference.image.name, reference.brand_id,
+             reference.brand.name)  # fmt: skip
+    return ":".join(map(str, parts))
 
 
 def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dict[str, float], errors: list[str]):

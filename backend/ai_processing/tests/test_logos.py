@@ -115,3 +115,20 @@ def test_the_pipeline_links_a_found_logo_to_its_brand(settings, tmp_path, stream
     assert sightings.count() >= 2 and {d.brand_id for d in sightings} == {brand.pk}
     first = sightings.first()
     assert abs(first.x * 1280 - shown.box[0]) < 12 and abs(first.w * 1280 - shown.box[2]) < 16
+
+
+@pytest.mark.django_db
+def test_a_reference_replaced_under_the_same_name_is_not_served_from_the_cache(settings, tmp_path, user):
+    """Ids and file names come back after a deletion; the cache key must not."""
+    from ai_processing.pipeline import _reference_key
+    from ai_processing.services import brand_delete
+
+    settings.MEDIA_ROOT = tmp_path
+    first = brand_create(owner=user, name="Spotify")
+    old = brand_reference_image_add(brand=first, image=SimpleUploadedFile("logo.png", icon_png("spotify")))
+    old_key = _reference_key(old)
+    brand_delete(brand=first)
+    second = brand_create(owner=user, name="Spotify")
+    new = brand_reference_image_add(brand=second, image=SimpleUploadedFile("logo.png", icon_png("spotify")))
+
+    assert _reference_key(new) != old_key
