@@ -76,6 +76,11 @@ class AlertRuleIn(serializers.Serializer):
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
     enabled = serializers.BooleanField(required=False, default=True)
 
+    def validate_webhook_url(self, url: str) -> str:
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("use an http or https URL")
+        return url
+
     def validate(self, data):
         request = self.context["request"]
         if "brand" in data:

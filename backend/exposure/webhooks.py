@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from django.conf import settings
@@ -44,6 +47,12 @@ def delivery_attempt(delivery_id: int) -> str:
         "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
     })  # fmt: skip
     delivery.attempts += 1
+    refused = _refused_destination(delivery.url)
+    if refused:  # no retry: the address will not become acceptable
+        delivery.state, delivery.last_status, delivery.last_error = WebhookDelivery.State.FAILED, None, refused
+        delivery.save(update_fields=["attempts", "last_status", "last_error", "state", "updated_at"])
+        logger.warning("webhook %s refused: %s", delivery.url, refused)
+        return delivery.state
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (http(s) only: URLField)
             delivery.last_status, delivery.last_error = response.status, ""
@@ -57,6 +66,25 @@ def delivery_attempt(delivery_id: int) -> str:
         logger.warning("webhook %s failed after %d attempts: %s", delivery.url, delivery.attempts, delivery.last_error)
     delivery.save(update_fields=["attempts", "last_status", "last_error", "state", "updated_at"])
     return delivery.state
+
+
+def _refused_destination(url: str) -> str:
+    """Why the URL may not be called, or "". Checked at each attempt, on the addresses the
+    name resolves to then, so a name cannot be re-pointed at an internal address later."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "only http and https URLs are delivered"
+    if settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
+        return ""
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return ""  # unresolvable now: the attempt fails and is retried like any network error
+    for address in {info[4][0] for info in found}:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            return f"{parts.hostname} is a private address ({ip}): set WEBHOOK_PRIVATE_HOSTS=true to allow"
+    return ""
 
 
 def delivery_dispatch(delivery_id: int) -> None:

@@ -59,6 +59,7 @@ class Config(BaseModel):
     segment_retention_hours: float = Field(default=72.0, title="SEGMENT_RETENTION_HOURS", gt=0)
     upload_max_bytes: int = Field(default=2 * 1024**3, title="UPLOAD_MAX_BYTES", ge=1024)
     image_max_bytes: int = Field(default=10 * 1024**2, title="IMAGE_MAX_BYTES", ge=1024)
+    webhook_private_hosts: bool = Field(default=False, title="WEBHOOK_PRIVATE_HOSTS")
 
     @field_validator("database_url", "redis_url", "celery_broker_url")
     @classmethod

@@ -13,6 +13,11 @@ from exposure.webhooks import MAX_ATTEMPTS, delivery_attempt
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def local_receivers(settings):
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": True}
+
+
 @pytest.fixture
 def flaky_receiver():
     statuses = [500, 503, 204]
@@ -58,3 +63,19 @@ def test_an_unreachable_receiver_fails_after_the_last_attempt(stream, user):
     delivery.refresh_from_db()
     assert states[-2:] == ["failed", "failed"] and delivery.attempts == MAX_ATTEMPTS
     assert delivery.last_error
+
+
+def test_by_default_a_webhook_to_a_private_address_is_refused_not_sent(flaky_receiver, stream, user, settings):
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    delivery = delivery_to(flaky_receiver, stream, user)
+
+    assert delivery_attempt(delivery.pk) == "failed"
+
+    delivery.refresh_from_db()
+    assert "private address" in delivery.last_error and delivery.last_status is None
+
+
+def test_only_http_and_https_are_delivered(stream, user):
+    delivery = delivery_to("ftp://127.0.0.1/x", stream, user)
+
+    assert delivery_attempt(delivery.pk) == "failed"

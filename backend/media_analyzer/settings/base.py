@@ -172,6 +172,7 @@ MEDIA_ANALYZER = {
     "MODELS_DIR": CONFIG.resolved_models_dir,
     "UPLOAD_MAX_BYTES": CONFIG.upload_max_bytes,
     "IMAGE_MAX_BYTES": CONFIG.image_max_bytes,
+    "WEBHOOK_PRIVATE_HOSTS": CONFIG.webhook_private_hosts,
     "REALTIME_LAG_BOUND_S": CONFIG.realtime_lag_bound_s,
     "SCENE_LABELS": CONFIG.scene_labels,
     "POOL_THREADS": CONFIG.analysis_threads,
