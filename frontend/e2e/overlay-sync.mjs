@@ -81,19 +81,21 @@ try {
   // Where the face truly is in each displayed frame, in screen pixels of the player.
   const [fx, fy, fw, fh] = subject.box;
   const errorsPx = [];
+  const betweenPx = []; // frames between two analysed ones: the box is interpolated
   const firstDrawn = new Map(); // result pdt -> the first displayed frame that drew it
   for (const sample of samples) {
     if (sample.resultPdt && !firstDrawn.has(sample.resultPdt)) firstDrawn.set(sample.resultPdt, sample.framePdtMs);
     if (!sample.subject || !sample.resultPdt || sample.drawn.length !== 1) continue;
     const age = sample.framePdtMs - Date.parse(sample.resultPdt);
-    if (Math.abs(age) > 17) continue; // compare only frames whose own result is drawn (within half a frame)
     const s = sample.subject;
     const truth = { x: s.x + fx * s.w, y: s.y + fy * s.h, w: fw * s.w, h: fh * s.h };
     const box = sample.drawn[0];
     const c = sample.content;
     const px = (a, b, scale) => Math.abs(a - b) * scale;
-    errorsPx.push(Math.max(px(box.x, truth.x, c.width), px(box.y, truth.y, c.height),
-      px(box.x + box.w, truth.x + truth.w, c.width), px(box.y + box.h, truth.y + truth.h, c.height)));
+    const error = Math.max(px(box.x, truth.x, c.width), px(box.y, truth.y, c.height),
+      px(box.x + box.w, truth.x + truth.w, c.width), px(box.y + box.h, truth.y + truth.h, c.height));
+    // Frames whose own result is drawn (within half a frame) measure sync; the others, smoothing.
+    (Math.abs(age) <= 17 ? errorsPx : betweenPx).push(error);
   }
   firstDrawn.delete(samples[0]?.resultPdt); // already on screen when sampling began
   const median = (values) => values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null;
@@ -104,6 +106,7 @@ try {
     matched_frames: errorsPx.length,
     box_error_px_median: median(errorsPx),
     box_error_px_max: errorsPx.length ? Math.max(...errorsPx) : null,
+    box_error_px_between_results_median: median(betweenPx),
     // A result first appears on the frame it was computed from: 0 when in step.
     overlay_sync_error_frames_median: median([...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs)),
     glass_to_glass_latency_s_median: median(latencies),

@@ -29,6 +29,14 @@ export class FrameTimeline {
     return { frame: entry.frame, ageMs: pdtMs - entry.at };
   }
 
+  /** The first frame after `pdtMs`, if it comes within `maxGapMs` of it: with the frame
+   * before, it lets boxes move smoothly between two sampled frames. */
+  after(pdtMs: number, maxGapMs: number): { frame: AnalysisFrame; inMs: number } | null {
+    const entry = this.frames[this.insertionPoint(pdtMs)];
+    if (!entry || entry.at - pdtMs > maxGapMs) return null;
+    return { frame: entry.frame, inMs: entry.at - pdtMs };
+  }
+
   /** First index whose time is after `at`. */
   private insertionPoint(at: number): number {
     let low = 0;

@@ -1,7 +1,8 @@
 import { AfterViewInit, Component, ElementRef, OnDestroy, input, output, signal, viewChild } from '@angular/core';
 import Hls, { type Fragment } from 'hls.js';
-import type { Detection } from '../../core/protocol';
+import type { AnalysisFrame, Detection } from '../../core/protocol';
 import { FrameTimeline } from './frame-timeline';
+import { interpolated } from './interpolation';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 
 const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
@@ -98,12 +99,19 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       const hit = this.timeline().at(pdt + CLOCK_TOLERANCE_MS, this.maxAgeMs());
       const content = containedRect(video.clientWidth, video.clientHeight, metadata.width, metadata.height);
       const opacity = hit ? 1 - (0.6 * Math.max(0, hit.ageMs)) / this.maxAgeMs() : 0; // older boxes fade
-      const drawn = this.renderer.draw(hit?.frame ?? null, content, this.kinds(), opacity);
+      const drawn = this.renderer.draw(hit ? this.smoothed(hit.frame, hit.ageMs, pdt) : null, content, this.kinds(), opacity);
       window.mediaAnalyzerOverlay = { framePdtMs: pdt, resultPdt: hit?.frame.pdt ?? null, drawn, content };
       this.latencyS.set((Date.now() - pdt) / 1000);
     }
     video.requestVideoFrameCallback(this.onFrame);
   };
+
+  /** The result's boxes moved toward the next result's, in proportion to where this
+   * frame lies between the two (results more than a sampling gap apart are not joined). */
+  private smoothed(frame: AnalysisFrame, ageMs: number, pdt: number): AnalysisFrame {
+    const next = this.timeline().after(pdt + CLOCK_TOLERANCE_MS, this.maxAgeMs());
+    return next ? interpolated(frame, next.frame, ageMs / (ageMs + next.inMs)) : frame;
+  }
 
   /** Once, when the first playlist with that moment arrives. */
   private seekToStart(): void {
