@@ -87,11 +87,8 @@ def analysis_workers(settings):
 
 def _until_analysis_settles(timeout_s: float = 60.0) -> None:
     """Jobs still running when a test ends would hold rows the database flush needs."""
-    import time
-
+    from media_analyzer.tests.waits import until
     from streaming.models import MediaSegment
 
-    deadline = time.monotonic() + timeout_s
-    busy = [MediaSegment.State.PENDING, MediaSegment.State.ANALYZING]
-    while MediaSegment.objects.filter(state__in=busy).exists() and time.monotonic() < deadline:
-        time.sleep(0.2)  # a bounded wait on database state, which has no event to await
+    busy = MediaSegment.objects.filter(state__in=[MediaSegment.State.PENDING, MediaSegment.State.ANALYZING])
+    until(lambda: not busy.exists(), timeout_s, interval_s=0.2)

@@ -73,8 +73,9 @@ def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
     """The appearances within a gap of the window, widening the window to cover them
     whole until no other appearance (of any brand) reaches into it."""
     low, high, old = since, until, []
+    appearances = BrandAppearance.objects.filter(stream=stream)
     while True:
-        touching = list(BrandAppearance.objects.filter(stream=stream, start_pdt__lte=high + gap, end_pdt__gte=low - gap))
+        touching = list(appearances.filter(start_pdt__lte=high + gap, end_pdt__gte=low - gap))
         if len(touching) == len(old):
             return old, low, high
         old = touching

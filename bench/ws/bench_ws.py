@@ -50,7 +50,6 @@ async def run(args) -> None:
     port = free_port()
     redis_url = args.redis
     env = django_environment(REDIS_URL=redis_url, INGEST_IN_WEB="false")
-    from channels.layers import get_channel_layer
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from google.cloud import vision
 
 from ai_processing.analyzers.base import Frame
 from ai_processing.analyzers.plugins.cloud import CloudVisionAnalyzer
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.services import brand_create
 
-vision = pytest.importorskip("google.cloud.vision")
 RECORDED = (Path(__file__).parent / "recorded" / "vision_annotate.json").read_text()
 
 

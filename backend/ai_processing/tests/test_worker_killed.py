@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from ai_processing.tasks import analyze_segment
 from ai_processing.tests.test_pipeline import segment_with_frames
 from ai_processing.tests.test_text import frame_with_text
 from media_analyzer.celery import app
+from media_analyzer.tests.waits import until
 from streaming.models import MediaSegment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
@@ -52,15 +52,6 @@ def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, sig)
     worker.wait(timeout=30)
-
-
-def until(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)  # database state from another process: no event to await
-    return True
 
 
 def test_a_task_whose_worker_is_killed_mid_job_is_redelivered_and_completes_once(settings, tmp_path, stream):

@@ -4,7 +4,6 @@ RTMP, our ingest writes HLS, the registry records segments, the channel layer he
 import os
 import signal
 import socket
-import subprocess
 
 import av
 import pytest
