@@ -27,9 +27,6 @@ OUTBOX_SIZE = 256
 SNAPSHOT_SECONDS = 10.0
 MAX_CLIENT_MESSAGE = 4096
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_TOO_BIG = 4401, 4404, 1009
-# Channel-layer events: their handlers only queue the event, never touch the database.
-LAYER_EVENTS = frozenset({"stream.state", "analysis.frame", "analysis.segment", "brand.exposure", "alert.fired",
-                          "pipeline.stats"})  # fmt: skip
 
 
 def _snapshot(user, stream_id) -> dict | None:
@@ -75,10 +72,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """Channels closes stale database connections before every event, through a hop to
         a thread; layer events never use the database, and at 500 viewers x 10 events a
         second those hops alone took a third of a core (bench/ws)."""
-        if message.get("type") in LAYER_EVENTS:
-            await getattr(self, get_handler_name(message))(message)
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is not None and not message["type"].startswith("websocket."):  # layer events only queue
+            await handler(message)
         else:
-            await super().dispatch(message)
+            await super().dispatch(message)  # socket events, and Channels' error for an unknown type
 
     async def disconnect(self, code) -> None:
         if self.sender is not None:
