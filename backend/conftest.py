@@ -66,7 +66,7 @@ def stream(stream_with_key):
 @pytest.fixture
 def analysis_workers(settings):
     """Where analysis jobs run: the in-process pool (embedded), or a real Celery worker
-    consuming the realtime and batch queues from Redis (services mode)."""
+    consuming the realtime, batch and visual queues from Redis (services mode)."""
     from ai_processing.dispatch import pool_drain
 
     if not settings.CELERY_BROKER_URL:
@@ -78,7 +78,8 @@ def analysis_workers(settings):
     from media_analyzer.celery import app
 
     app.control.purge()  # nothing an earlier test queued runs against this test's database
-    with start_worker(app, pool="threads", concurrency=2, queues=["realtime", "batch"], perform_ping_check=False,
+    queues = ["realtime", "batch", "visual"]
+    with start_worker(app, pool="threads", concurrency=2, queues=queues, perform_ping_check=False,
                       shutdown_timeout=30) as worker:  # fmt: skip
         yield worker
         _until_analysis_settles()

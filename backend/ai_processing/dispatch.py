@@ -1,7 +1,8 @@
 """The dispatcher: where a registered segment's analysis job runs.
 
 Embedded mode: a small in-process thread pool, so results reach the in-memory channel
-layer of the same process. Services mode: Celery, realtime and batch on their own queues."""
+layer of the same process. Services mode: Celery, realtime and batch on their own queues, and analyzers that ask for a queue of
+their own (visual) in a second job on it, which adds its results to the same frames."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import close_old_connections
 
+from ai_processing.analyzers.registry import analyzers_by_queue
 from media_analyzer.pools import BackgroundPool
 from streaming.models import MediaSegment, Stream
 
@@ -17,11 +19,13 @@ logger = logging.getLogger(__name__)
 
 
 def segment_dispatch(segment: MediaSegment) -> None:
-    queue = "batch" if segment.stream.processing_mode == Stream.Mode.BATCH else "realtime"
+    stream = segment.stream
+    strategy_queue = "batch" if stream.processing_mode == Stream.Mode.BATCH else "realtime"
     if settings.CELERY_BROKER_URL:
         from ai_processing.tasks import analyze_segment
 
-        analyze_segment.apply_async(args=[segment.pk], queue=queue)
+        for queue, names in analyzers_by_queue(stream.enabled_analyzers, strategy_queue).items():
+            analyze_segment.apply_async(args=[segment.pk, names, queue == strategy_queue], queue=queue)
     else:
         _POOL.submit(_run_in_pool, segment.pk)
 

@@ -3,8 +3,10 @@
 from ai_processing.models import Detection, FrameAnalysis
 
 
-def frame_message(stream_id, segment_seq: int, row: FrameAnalysis, detections: list[Detection]) -> dict:
-    return {
+def frame_message(stream_id, segment_seq: int, row: FrameAnalysis, detections: list[Detection],
+                  analyzers: list[str] | None = None) -> dict:
+    """`analyzers`: the ones this message reports, when other jobs report the frame's others."""
+    message = {
         "type": "analysis.frame",
         "stream_id": str(stream_id),
         "segment_seq": segment_seq,
@@ -12,6 +14,9 @@ def frame_message(stream_id, segment_seq: int, row: FrameAnalysis, detections: l
         "pdt": row.pdt.isoformat(),
         "detections": [detection_message(detection) for detection in detections],
     }
+    if analyzers is not None:
+        message["analyzers"] = sorted(analyzers)
+    return message
 
 
 def detection_message(d: Detection) -> dict:

@@ -35,27 +35,31 @@ State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
 
 
-def segment_analyze(segment_id: int) -> str:
+def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
     """Runs the job and returns the segment's final state. A poisoned segment ends
-    `failed` with its reason; only database outages propagate, for the task to retry."""
-    segment = _claim(segment_id)
+    `failed` with its reason; only database outages propagate, for the task to retry.
+
+    `analyzers`: the names this job runs (None: all the stream's). A job that does not own
+    the segment's state (services mode's visual job) only adds its results to the frames."""
+    segment = _claim(segment_id) if owns_state else _unfinished(segment_id)
     if segment is None:
         return MediaSegment.objects.filter(pk=segment_id).values_list("state", flat=True).first() or "missing"
     try:
-        return _analyze(segment)
+        return _analyze(segment, analyzers, owns_state)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
         logger.exception("analysis of segment %s crashed", segment_id)
-        return _finish(segment, State.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+        return _finish(segment, State.FAILED, f"internal error: {type(exc).__name__}: {exc}", owns_state)
 
 
-def _analyze(segment: MediaSegment) -> str:
+def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
     stream = segment.stream
     reason = _reason_to_skip(segment, stream)
     if reason:
-        return _finish(segment, State.SKIPPED, reason)
-    analyzers = [a for a in map(analyzer_get, stream.enabled_analyzers) if a and (a.light or _batch(stream))]
+        return _finish(segment, State.SKIPPED, reason, owns_state)
+    names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
+    analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
     pts: list[float] = []  # images are dropped once analysed: a segment never sits in memory whole
     findings: list[list[tuple[str, Finding]]] = []
     timings: dict[str, float] = {}
@@ -71,13 +75,16 @@ def _analyze(segment: MediaSegment) -> str:
             _keep_thumbnails(chunk, found, thumbnails)
             findings.extend(found)
     except (av.FFmpegError, OSError, IndexError) as exc:
-        return _finish(segment, State.FAILED, f"cannot decode segment: {exc}")
+        return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not pts:
-        return _finish(segment, State.FAILED, "segment has no video frames")
+        return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
     timings = {key: round(total / len(pts), 2) for key, total in timings.items()}
     with STAGE_SECONDS.labels("store").time():
-        results_store(segment=segment, pts=pts, findings=findings, timings=timings, note="; ".join(errors))
+        results_store(segment=segment, pts=pts, findings=findings, timings=timings, analyzers=names,
+                      owns_state=owns_state, note="; ".join(errors))  # fmt: skip
     FRAMES_ANALYSED.inc(len(pts))
+    if not owns_state:
+        return State.DONE
     try:  # derived data: the results stand even if this fails; the next segment re-derives the window
         with STAGE_SECONDS.labels("exposure").time():
             exposure_record(segment=segment, interval_s=1 / _sampling_fps(stream), thumbnails=thumbnails)
@@ -152,6 +159,12 @@ def _claim(segment_id: int) -> MediaSegment | None:
     return MediaSegment.objects.select_related("stream").get(pk=segment_id) if claimed else None
 
 
+def _unfinished(segment_id: int) -> MediaSegment | None:
+    """For a job that adds to a segment: nothing to add once the segment was skipped or failed."""
+    return MediaSegment.objects.select_related("stream").filter(pk=segment_id).exclude(
+        state__in=[State.SKIPPED, State.FAILED]).first()  # fmt: skip
+
+
 def _reason_to_skip(segment: MediaSegment, stream: Stream) -> str:
     if not stream.analysis_enabled:
         return "analysis is stopped for this stream"
@@ -170,7 +183,12 @@ def _sampling_fps(stream: Stream) -> float:
     return min(stream.sampling_fps * 2, 10.0) if _batch(stream) else stream.sampling_fps
 
 
-def _finish(segment: MediaSegment, state: str, reason: str) -> str:
+def _finish(segment: MediaSegment, state: str, reason: str, owns_state: bool = True) -> str:
+    """Records a segment that ends without results. A job that does not own the state only
+    logs: the segment's own job decides, and says why, for the same input."""
+    if not owns_state:
+        logger.info("segment %s part not analysed: %s", segment.pk, reason)
+        return state
     if state == State.FAILED:
         logger.warning("segment %s failed: %s", segment.pk, reason)
     MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=reason, updated_at=timezone.now())

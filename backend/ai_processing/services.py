@@ -62,34 +62,57 @@ def results_store(
     pts: list[float],
     findings: list[list[tuple[str, Finding]]],
     timings: dict[str, float],
+    analyzers: list[str],
+    owns_state: bool = True,
     note: str = "",
 ) -> list[FrameAnalysis]:
-    """Replaces the segment's results in one transaction (so a re-run never duplicates),
-    marks it done, and publishes one `analysis.frame` per frame after commit."""
+    """Replaces the results of `analyzers` for the segment in one transaction, so a re-run
+    never duplicates and another job's analyzers on the same frames are kept. The job that
+    owns the segment's state marks it done. One `analysis.frame` per frame is published
+    after commit, naming the analyzers it reports."""
     with transaction.atomic():
-        FrameAnalysis.objects.filter(segment=segment).delete()
-        rows = FrameAnalysis.objects.bulk_create(
-            FrameAnalysis(
-                segment=segment, stream_id=segment.stream_id, pts=frame_pts,
-                pdt=segment.program_date_time + timedelta(seconds=frame_pts - segment.start_pts), timings=timings,
-            )  # fmt: skip
-            for frame_pts in pts
-        )
+        # The segment's jobs store one at a time: the later one sees the other's rows.
+        state = MediaSegment.objects.select_for_update().values_list("state", flat=True).get(pk=segment.pk)
+        Detection.objects.filter(frame__segment=segment, analyzer__in=analyzers).delete()
+        rows = _frames_upsert(segment, pts, timings)
         detections = [
             _detection(row, analyzer, finding) for row, frame_findings in zip(rows, findings)
             for analyzer, finding in frame_findings
         ]  # fmt: skip
         _forget_deleted_brands(detections)
         Detection.objects.bulk_create(detections)
-        MediaSegment.objects.filter(pk=segment.pk).update(
-            state=MediaSegment.State.DONE, state_reason=note, updated_at=timezone.now()
-        )
+        if owns_state:
+            state = MediaSegment.State.DONE
+            MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=note, updated_at=timezone.now())
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
-        messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk]) for row in rows]
-        messages.append(segment_message(segment, "done", note, segment_summary(detections)))
+        messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk], analyzers) for row in rows]
+        if state == MediaSegment.State.DONE:  # the summary covers every job's results stored so far
+            summary = segment_summary(list(Detection.objects.filter(frame__segment=segment)))
+            messages.append(segment_message(segment, "done", note, summary))
         transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
+    return rows
+
+
+def _frames_upsert(segment: MediaSegment, pts: list[float], timings: dict[str, float]) -> list[FrameAnalysis]:
+    """The segment's frame rows at `pts`, in that order; each job's timings merge into them."""
+    FrameAnalysis.objects.bulk_create(
+        [
+            FrameAnalysis(
+                segment=segment, stream_id=segment.stream_id, pts=frame_pts,
+                pdt=segment.program_date_time + timedelta(seconds=frame_pts - segment.start_pts), timings=timings,
+            )  # fmt: skip
+            for frame_pts in pts
+        ],
+        ignore_conflicts=True,  # the segment's other job may have made them
+    )
+    existing = {row.pts: row for row in FrameAnalysis.objects.filter(segment=segment, pts__in=pts)}
+    rows = [existing[frame_pts] for frame_pts in pts]
+    stale = [row for row in rows if any(row.timings.get(key) != value for key, value in timings.items())]
+    for row in stale:
+        row.timings = {**row.timings, **timings}
+    FrameAnalysis.objects.bulk_update(stale, ["timings"])
     return rows
 
 

@@ -14,5 +14,5 @@ from ai_processing.pipeline import segment_analyze
     retry_backoff_max=60,
     max_retries=5,
 )
-def analyze_segment(segment_id: int) -> str:
-    return segment_analyze(segment_id)
+def analyze_segment(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
+    return segment_analyze(segment_id, analyzers, owns_state)

@@ -72,6 +72,9 @@ class Analyzer(ABC):
     weights: ClassVar[tuple[str, ...]] = ()
     # Light analyzers run in realtime mode; batch mode runs every enabled one.
     light: ClassVar[bool] = True
+    # Services mode: a Celery queue of its own for this analyzer's job, so cheap CPU work
+    # scales apart from the models; "" runs it in the stream's strategy queue.
+    queue: ClassVar[str] = ""
 
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir

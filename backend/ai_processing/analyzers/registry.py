@@ -27,3 +27,14 @@ def analyzer_types() -> dict[str, type[Analyzer]]:
         except Exception:
             logger.exception("analyzer plug-in %s failed to import; skipped", module.name)
     return {cls.key: cls for cls in _all_subclasses(Analyzer) if getattr(cls, "key", None)}
+
+
+def analyzers_by_queue(names: list[str], strategy_queue: str) -> dict[str, list[str]]:
+    """Services mode: the stream's analyzers grouped by the Celery queue their job runs on.
+    The strategy queue's group is always there, even empty: its job owns the segment's state."""
+    types = analyzer_types()
+    groups: dict[str, list[str]] = {strategy_queue: []}
+    for name in names:
+        queue = getattr(types.get(name), "queue", "") or strategy_queue
+        groups.setdefault(queue, []).append(name)
+    return groups

@@ -36,7 +36,7 @@ def store_frame(stream, seq=0, label="cup"):
     )  # fmt: skip
     finding = Finding("object", label, 0.875, Box(0.1, 0.2, 0.3, 0.4))
     results_store(segment=segment, pts=[segment.start_pts + 0.5], findings=[[("objects", finding)]],
-                  timings={"objects": 3.2})  # fmt: skip
+                  timings={"objects": 3.2}, analyzers=["objects"])  # fmt: skip
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ def seen_with_alert(stream, user):
     segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/x.ts", duration=2.0, start_pts=0,
                                           program_date_time=datetime(2026, 11, 24, 12, tzinfo=timezone.utc), bytes=1)
     finding = Finding("logo", "Acme", 0.9, Box(0.1, 0.2, 0.3, 0.4), {"brand_id": brand.pk, "source": "logo"})
-    results_store(segment=segment, pts=[0.5, 1.0], findings=[[("logos", finding)]] * 2, timings={})
+    results_store(segment=segment, pts=[0.5, 1.0], findings=[[("logos", finding)]] * 2, timings={},
+                  analyzers=["logos"])
     exposure_record(segment=segment, interval_s=0.5, thumbnails={})
 
 

@@ -19,6 +19,7 @@ KMEANS_ITERATIONS = 8
 class VisualAnalyzer(Analyzer):
     key = KEY
     kinds = ("visual",)
+    queue = "visual"
 
     def load(self) -> None:
         pass  # no model: numpy only

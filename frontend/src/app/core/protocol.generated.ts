@@ -33,6 +33,10 @@ export interface AnalysisFrame {
    */
   pdt: string;
   detections: Detection[];
+  /**
+   * The analyzers this message reports. Services mode runs some in a job of their own (visual), which sends its own message for the same frame: a receiver replaces only these analyzers' detections. Absent: the message reports them all.
+   */
+  analyzers?: string[];
 }
 export interface Detection {
   analyzer: string;

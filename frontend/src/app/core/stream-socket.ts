@@ -78,7 +78,8 @@ export class StreamSocket implements OnDestroy {
   }
 
   private addFrame(frame: AnalysisFrame): void {
-    this.timeline.add(frame);
-    this.latest.set(frame);
+    const known = this.timeline.add(frame);
+    const latest = this.latest();
+    if (!latest || Date.parse(known.pdt) >= Date.parse(latest.pdt)) this.latest.set(known);
   }
 }

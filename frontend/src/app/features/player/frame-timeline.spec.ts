@@ -39,4 +39,18 @@ describe('FrameTimeline', () => {
     for (let i = 0; i < 5000; i++) timeline.add(frame(new Date(at('2026-11-24T13:00:00Z') + i * 500).toISOString()));
     expect(timeline.size).toBe(3000);
   });
+
+  it('keeps the other analyzers\' results when a job reports only its own', () => {
+    const timeline = new FrameTimeline();
+    const pdt = '2026-11-24T12:00:00.000Z';
+    timeline.add({ ...frame(pdt, 'cup'), analyzers: ['faces', 'objects'] });
+    const visual = { analyzer: 'visual', kind: 'visual', label: 'frame', confidence: 1, box: { x: 0, y: 0, w: 1, h: 1 }, extra: {} };
+    const known = timeline.add({ ...frame(pdt), detections: [visual], analyzers: ['visual'] });
+
+    expect(known.detections.map((d) => d.label).sort()).toEqual(['cup', 'frame']);
+    expect(known.analyzers?.sort()).toEqual(['faces', 'objects', 'visual']);
+    const rerun = timeline.add({ ...frame(pdt), detections: [], analyzers: ['objects'] });
+    expect(rerun.detections.map((d) => d.label)).toEqual(['frame']); // objects found nothing this time
+    expect(timeline.size).toBe(1);
+  });
 });

@@ -11,15 +11,19 @@ export class FrameTimeline {
     return this.frames.length;
   }
 
-  add(frame: AnalysisFrame): void {
+  /** Adds a frame's results and returns everything now known of that frame. */
+  add(frame: AnalysisFrame): AnalysisFrame {
     const at = Date.parse(frame.pdt);
     const index = this.insertionPoint(at);
-    if (this.frames[index - 1]?.at === at) {
-      this.frames[index - 1] = { at, frame }; // a re-analysed frame replaces its earlier result
+    const known = this.frames[index - 1];
+    if (known?.at === at) {
+      frame = merged(known.frame, frame);
+      this.frames[index - 1] = { at, frame };
     } else {
       this.frames.splice(index, 0, { at, frame });
     }
     if (this.frames.length > CAPACITY) this.frames.splice(0, this.frames.length - CAPACITY);
+    return frame;
   }
 
   /** The newest frame at or before `pdtMs`, if it is at most `maxAgeMs` older. */
@@ -48,4 +52,15 @@ export class FrameTimeline {
     }
     return low;
   }
+}
+
+/** A later message for a known frame replaces the detections of the analyzers it reports
+ * (all of them when it names none: a re-analysed frame) and keeps the others' (services
+ * mode sends the visual job's results in a message of their own). */
+function merged(known: AnalysisFrame, update: AnalysisFrame): AnalysisFrame {
+  const reported = update.analyzers;
+  if (!reported) return update;
+  const kept = known.detections.filter((detection) => !reported.includes(detection.analyzer));
+  const analyzers = known.analyzers && [...new Set([...known.analyzers, ...reported])];
+  return { ...update, analyzers, detections: [...kept, ...update.detections] };
 }
