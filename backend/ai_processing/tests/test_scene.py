@@ -44,7 +44,7 @@ def build_image_tower(path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
-def build_text_tower(path, tokenizer: Tokenizer) -> None:
+def build_text_tower(path, tokenizer: Tokenizer, length="length") -> None:
     table = np.zeros((tokenizer.get_vocab_size(), 3), np.float32)
     for axis, colour in enumerate(COLOURS):
         token = tokenizer.token_to_id(colour)
@@ -55,7 +55,7 @@ def build_text_tower(path, tokenizer: Tokenizer) -> None:
     mean = helper.make_node("ReduceMean", ["tokens"], ["text_embeds"], axes=[1], keepdims=0)  # opset 17
     graph = helper.make_graph(
         [gather, mean], "text_tower",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["n", "length"])],
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["n", length])],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["n", 3])],
         initializer=[numpy_helper.from_array(table, "table")],
     )  # fmt: skip
@@ -106,3 +106,16 @@ def test_without_classes_or_weights_nothing_runs(scene, tmp_path):
     assert scene.analyze([Frame(0.0, solid((1, 2, 3)))], Context()) == [[]]
     status = SceneAnalyzer(tmp_path).status()
     assert status.state == "disabled" and "clip-image.onnx" in status.message
+
+
+def test_a_text_tower_that_takes_a_fixed_number_of_tokens_gets_them(tmp_path):
+    tokenizer = build_tokenizer(tmp_path / "clip-tokenizer.json")
+    build_image_tower(tmp_path / "clip-image.onnx")
+    build_text_tower(tmp_path / "clip-text.onnx", tokenizer, length=12)  # "a photo of <class>" is 6 tokens
+    analyzer = SceneAnalyzer(tmp_path)
+    analyzer.load()
+
+    found = analyzer.analyze([Frame(0.0, solid((20, 210, 30)))], Context(scene_labels=LABELS))
+    long_label = " ".join(["grey"] * 20)  # cut to 12 tokens, still ending with the end mark
+    assert found[0][0].label == "green"
+    assert analyzer._encode_text([long_label]).shape == (1, 3)

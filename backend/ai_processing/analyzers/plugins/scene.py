@@ -4,6 +4,7 @@ embeddings of "a photo of <class>" for the configured classes (SCENE_LABELS), no
 Weights (an ONNX export of CLIP's two towers and its tokenizer, e.g. ViT-B/32):
 - `clip-image.onnx`: pixel values N x 3 x H x W (CLIP-normalised) -> image embeddings N x D;
 - `clip-text.onnx`: token ids N x L (and an attention mask, if it takes one) -> text embeddings N x D;
+  a fixed L (77 in many exports) is padded to;
 - `clip-tokenizer.json`: CLIP's BPE tokenizer, for the `tokenizers` library.
 """
 
@@ -64,13 +65,16 @@ class SceneAnalyzer(Analyzer):
             return self._prompts[labels]
 
     def _encode_text(self, prompts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(prompts)
-        length = max(len(encoding.ids) for encoding in encodings)
+        encodings = [encoding.ids for encoding in self.tokenizer.encode_batch(prompts)]
+        fixed = self.text_session.get_inputs()[0].shape[1]  # CLIP exports often take exactly 77 tokens
+        length = fixed if isinstance(fixed, int) else max(map(len, encodings))
         ids = np.zeros((len(prompts), length), np.int64)
         mask = np.zeros((len(prompts), length), np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+        for row, tokens in enumerate(encodings):
+            if len(tokens) > length:  # cut, keeping the end mark: CLIP reads the embedding there
+                tokens = tokens[: length - 1] + tokens[-1:]
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         names = [i.name for i in self.text_session.get_inputs()]
         return self.text_session.run(None, {name: feeds[name] for name in names if name in feeds})[0]
