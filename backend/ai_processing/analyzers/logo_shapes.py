@@ -146,12 +146,13 @@ def _regions(mask: np.ndarray):
         member = np.repeat(np.repeat(labels[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] == index, 2, 0), 2, 1)
         inside = mask[y : y + h, x : x + w] & member[: min(h, mask.shape[0] - y), : min(w, mask.shape[1] - x)]
         for distance in JOIN_DISTANCES:
-            yield from _components(inside, distance, (x, y), seen)
+            yield from _components(inside, distance, (x, y), seen, mask[y : y + h, x : x + w])
 
 
-def _components(mask: np.ndarray, distance: int, offset: tuple[int, int], seen: set):
+def _components(mask: np.ndarray, distance: int, offset: tuple[int, int], seen: set, colour: np.ndarray):
     """The largest connected parts of `mask` once pixels `distance` apart are joined, each
-    as (its own pixels cropped to their box, the box offset into the frame)."""
+    as (its own pixels cropped to their box, the box offset into the frame), and again with
+    the pixels of `colour` (the whole colour mask there) that lie in its holes."""
     joined = cv2.dilate(mask, np.ones((distance, distance), np.uint8)) if distance > 1 else mask
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     for index in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_REGIONS] + 1:
@@ -166,7 +167,21 @@ def _components(mask: np.ndarray, distance: int, offset: tuple[int, int], seen: 
         box = (offset[0] + left, offset[1] + top, int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
         if box not in seen:
             seen.add(box)
-            yield crop[top - y : top - y + box[3], left - x : left - x + box[2]], box
+            own = crop[top - y : top - y + box[3], left - x : left - x + box[2]]
+            yield own, box
+            enclosing = _with_enclosed(own, colour[top : top + box[3], left : left + box[2]])
+            if enclosing is not None:
+                yield enclosing, box
+
+
+def _with_enclosed(own: np.ndarray, colour: np.ndarray) -> np.ndarray | None:
+    """The region with the colour pixels inside its convex hull, when there are more: a
+    logo whose letters sit inside a frame (IKEA) is whole only so, however far apart they
+    are at this size (the hull, not the holes: blur breaks a thin frame open)."""
+    hull = cv2.convexHull(cv2.findNonZero(own.astype(np.uint8)))
+    inside = cv2.fillConvexPoly(np.zeros(own.shape, np.uint8), hull, 1) > 0
+    whole = colour.astype(bool) & inside
+    return whole if whole.sum() > own.sum() * 1.05 else None
 
 
 def _score(region: np.ndarray, template: LogoTemplate) -> float:
