@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import django_environment  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+TRIALS = 5  # pipeline against bare model; one run varies by +-7 % on a shared 2-core machine
 
 
 def main() -> None:
@@ -103,20 +105,22 @@ def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
     bare = FacesAnalyzer(models_dir)
     bare.load()
     bare.analyze(frames[:1])
-    started = time.perf_counter()
-    bare.analyze(frames)
-    bare_fps = len(frames) / (time.perf_counter() - started)
-
     segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/bench.ts", duration=6.0,
                                           start_pts=0.0, program_date_time=datetime.now(timezone.utc), bytes=1)  # fmt: skip
     segment_analyze(segment.pk)  # warm: loads the model once per process, as a worker does
-    MediaSegment.objects.filter(pk=segment.pk).update(state="pending", program_date_time=datetime.now(timezone.utc))
-    started = time.perf_counter()
-    state = segment_analyze(segment.pk)
-    analysed = FrameAnalysis.objects.filter(segment=segment).count()
-    pipeline_fps = analysed / (time.perf_counter() - started)
-    print(f"1080p, faces, {analysed} frames: bare model {bare_fps:.1f} fps, pipeline {pipeline_fps:.1f} fps "
-          f"({100 * pipeline_fps / bare_fps:.0f} % of bare; target >= 80 %), job state {state}")
+    ratios = []
+    for trial in range(TRIALS):  # alternated, so a busy moment of the machine hits both sides
+        started = time.perf_counter()
+        bare.analyze(frames)
+        bare_fps = len(frames) / (time.perf_counter() - started)
+        MediaSegment.objects.filter(pk=segment.pk).update(state="pending", program_date_time=datetime.now(timezone.utc))
+        started = time.perf_counter()
+        state = segment_analyze(segment.pk)
+        pipeline_fps = FrameAnalysis.objects.filter(segment=segment).count() / (time.perf_counter() - started)
+        ratios.append(pipeline_fps / bare_fps)
+        print(f"1080p, faces, {len(frames)} frames, trial {trial + 1}: bare model {bare_fps:.1f} fps, "
+              f"pipeline {pipeline_fps:.1f} fps ({100 * ratios[-1]:.0f} % of bare), job state {state}")
+    print(f"pipeline / bare model, median of {TRIALS}: {100 * statistics.median(ratios):.0f} % (target >= 80 %)")
 
 
 def _logo_context():
