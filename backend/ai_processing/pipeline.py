@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from ai_processing.analyzers.base import Context, Finding, Frame, LogoReference
+from ai_processing.analyzers.base import BrandName, Context, Finding, Frame, LogoReference
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.frames import frames_sampled
@@ -64,8 +64,9 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     findings: list[list[tuple[str, Finding]]] = []
     timings: dict[str, float] = {}
     errors: list[str] = []
-    brands = BrandMatcher(list(Brand.objects.filter(owner_id=stream.owner_id)))
-    context = _context(stream)
+    owned = list(Brand.objects.filter(owner_id=stream.owner_id))
+    brands = BrandMatcher(owned)
+    context = _context(stream, owned)
     thumbnails: dict[int, bytes] = {}  # evidence: each brand's first sighting in the segment
     try:
         for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
@@ -113,14 +114,15 @@ def _keep_thumbnails(chunk: list[Frame], found, thumbnails: dict[int, bytes]) ->
                 thumbnails[brand_id] = thumbnail_jpeg(frame.image, finding.box)
 
 
-def _context(stream: Stream) -> Context:
-    """The stream owner's logo references (their files are read only by analyzers whose
-    cache lacks them) and the configured scene classes."""
+def _context(stream: Stream, brands: list[Brand]) -> Context:
+    """The stream owner's brands and logo references (their files are read only by
+    analyzers whose cache lacks them), and the configured scene classes."""
     references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
     logos = tuple(
         LogoReference(ref.brand_id, ref.brand.name, _reference_key(ref), ref.image_read) for ref in references
     )
-    return Context(logos=logos, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]))
+    return Context(logos=logos, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
+                   brands=tuple(BrandName(brand.pk, brand.name) for brand in brands))  # fmt: skip
 
 
 def _reference_key(reference: BrandReferenceImage) -> str:

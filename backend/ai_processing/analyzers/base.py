@@ -48,11 +48,18 @@ class LogoReference:
 
 
 @dataclass(frozen=True)
+class BrandName:
+    brand_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class Context:
     """What a job knows beyond its frames."""
 
     logos: tuple[LogoReference, ...] = ()
     scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
+    brands: tuple[BrandName, ...] = ()  # the stream owner's brands, for zero-shot classification
 
 
 NO_CONTEXT = Context()

@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 
-from ai_processing.analyzers.base import Context, Frame
+from ai_processing.analyzers.base import BrandName, Context, Frame
 from ai_processing.analyzers.plugins.scene import SceneAnalyzer
 
 COLOURS = ("red", "green", "blue")
@@ -24,7 +24,8 @@ def build_tokenizer(path) -> Tokenizer:
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.BpeTrainer(vocab_size=120, special_tokens=["<|startoftext|>", "<|endoftext|>"])
-    tokenizer.train_from_iterator([f"a photo of {label}" for label in LABELS] * 20, trainer=trainer)
+    corpus = [f"a photo of {label}" for label in LABELS] + [f"a photo with the {c} logo" for c in COLOURS]
+    tokenizer.train_from_iterator([*corpus, "a photo with no logo"] * 20, trainer=trainer)
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<|startoftext|> $A <|endoftext|>",
         special_tokens=[(t, tokenizer.token_to_id(t)) for t in ("<|startoftext|>", "<|endoftext|>")],
@@ -51,6 +52,7 @@ def build_text_tower(path, tokenizer: Tokenizer, length="length") -> None:
         assert token is not None, f"the stand-in vocabulary lacks {colour}"
         table[token, axis] = 1.0
     table[tokenizer.token_to_id("grey")] = [-0.2, -0.2, -0.2]  # points away from every colour
+    table[tokenizer.token_to_id("no")] = [-0.2, -0.2, -0.2]
     gather = helper.make_node("Gather", ["table", "input_ids"], ["tokens"])
     mean = helper.make_node("ReduceMean", ["tokens"], ["text_embeds"], axes=[1], keepdims=0)  # opset 17
     graph = helper.make_graph(
@@ -88,6 +90,19 @@ def test_frames_get_the_class_whose_prompt_matches_them(scene):
         assert finding.kind == "scene" and finding.confidence > 0.5
         assert [top["label"] for top in finding.extra["top"]][0] == finding.label
         assert len(finding.extra["top"]) == 3 and finding.box.w == finding.box.h == 1.0
+
+
+def test_frames_are_ranked_among_the_owners_brands_and_no_logo(scene):
+    brands = (BrandName(7, "red"), BrandName(8, "blue"))
+    frames = [Frame(0.0, solid(rgb)) for rgb in [(230, 20, 20), (10, 30, 240), (20, 220, 30)]]
+
+    found = scene.analyze(frames, Context(scene_labels=LABELS, brands=brands))
+
+    red, blue, green = (findings[0].extra["brands"] for findings in found)
+    assert (red[0]["brand_id"], red[0]["label"], red[0]["above_no_logo"]) == (7, "red", True)
+    assert (blue[0]["brand_id"], blue[0]["above_no_logo"]) == (8, True)
+    assert not any(brand["above_no_logo"] for brand in green)  # no brand's colour: "no logo" wins
+    assert all(len(findings) == 1 for findings in found)  # no box of its own: exposure never counts it
 
 
 def test_text_embeddings_are_computed_once_per_set_of_classes(scene, monkeypatch):

@@ -1,5 +1,7 @@
 """Zero-shot scene classification with CLIP: the frame's image embedding against the text
 embeddings of "a photo of <class>" for the configured classes (SCENE_LABELS), no training.
+With the stream owner's brands, the frame is also ranked among "a photo with the <brand>
+logo" and "a photo with no logo" (the scene finding's `brands`).
 
 Weights (an ONNX export of CLIP's two towers and its tokenizer, e.g. ViT-B/32):
 - `clip-image.onnx`: pixel values N x 3 x H x W (CLIP-normalised) -> image embeddings N x D;
@@ -16,7 +18,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, BrandName, Context, Finding, Frame
 from ai_processing.analyzers.onnx import onnx_session
 
 KEY = "scene"
@@ -24,6 +26,10 @@ MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
 LOGIT_SCALE = 100.0  # CLIP's learned temperature
 TOP = 3
+SCENE_PROMPT = "a photo of {}"
+# Brands are told apart from a frame with none of them: "no logo" is a class of its own.
+BRAND_PROMPT = "a photo with the {} logo"
+NO_BRAND_PROMPT = "a photo with no logo"
 WHOLE_FRAME = Box(0.0, 0.0, 1.0, 1.0)
 
 
@@ -47,22 +53,28 @@ class SceneAnalyzer(Analyzer):
         labels = context.scene_labels
         if len(labels) < 2 or not frames:
             return [[] for _ in frames]
-        text = self._text_embeddings(labels)
+        scenes = self._text_embeddings(tuple(SCENE_PROMPT.format(label) for label in labels))
         pixels = np.stack([self._pixels(frame.image) for frame in frames])
         images = _unit(self.image_session.run(None, {self.image_session.get_inputs()[0].name: pixels})[0])
-        return [[self._finding(labels, probabilities)] for probabilities in _softmax(LOGIT_SCALE * images @ text.T)]
+        findings = [self._finding(labels, probabilities) for probabilities in _softmax(LOGIT_SCALE * images @ scenes.T)]
+        if context.brands:
+            brand_prompts = (*(BRAND_PROMPT.format(brand.name) for brand in context.brands), NO_BRAND_PROMPT)
+            brands = self._text_embeddings(brand_prompts)
+            for finding, probabilities in zip(findings, _softmax(LOGIT_SCALE * images @ brands.T)):
+                finding.extra["brands"] = _brands_ranked(context.brands, probabilities)
+        return [[finding] for finding in findings]
 
     def _finding(self, labels: tuple[str, ...], probabilities: np.ndarray) -> Finding:
         order = np.argsort(-probabilities)[:TOP]
         top = [{"label": labels[i], "score": round(float(probabilities[i]), 4)} for i in order]
         return Finding("scene", labels[order[0]], float(probabilities[order[0]]), WHOLE_FRAME, {"top": top})
 
-    def _text_embeddings(self, labels: tuple[str, ...]) -> np.ndarray:
-        """Computed once per set of classes, then cached (they change only with settings)."""
+    def _text_embeddings(self, prompts: tuple[str, ...]) -> np.ndarray:
+        """Computed once per set of prompts, then cached (they change with settings and brands)."""
         with self._lock:
-            if labels not in self._prompts:
-                self._prompts[labels] = _unit(self._encode_text([f"a photo of {label}" for label in labels]))
-            return self._prompts[labels]
+            if prompts not in self._prompts:
+                self._prompts[prompts] = _unit(self._encode_text(list(prompts)))
+            return self._prompts[prompts]
 
     def _encode_text(self, prompts: list[str]) -> np.ndarray:
         encodings = [encoding.ids for encoding in self.tokenizer.encode_batch(prompts)]
@@ -89,6 +101,14 @@ class SceneAnalyzer(Analyzer):
         top, left = (resized.shape[0] - self.side) // 2, (resized.shape[1] - self.side) // 2
         crop = resized[top : top + self.side, left : left + self.side].astype(np.float32) / 255
         return ((crop - MEAN) / STD).transpose(2, 0, 1)
+
+
+def _brands_ranked(brands: tuple[BrandName, ...], probabilities: np.ndarray) -> list[dict]:
+    """The likeliest brands for the whole frame, each marked whether it beats "no logo".
+    It classifies the frame and puts no box on it, so brand exposure does not count it."""
+    order = np.argsort(-probabilities[:-1])[:TOP]
+    return [{"brand_id": brands[i].brand_id, "label": brands[i].name, "score": round(float(probabilities[i]), 4),
+             "above_no_logo": bool(probabilities[i] > probabilities[-1])} for i in order]  # fmt: skip
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
