@@ -32,6 +32,12 @@ export class StreamPage implements OnInit {
   protected readonly detections = computed<Detection[]>(() =>
     (this.socket.latest()?.detections ?? []).filter((d) => d.kind !== 'visual'),
   );
+  /** Brands CLIP ranks above "no logo" for the whole frame (no box: a hint, not a sighting). */
+  protected readonly zeroShotBrands = computed(() => {
+    const scene = this.socket.latest()?.detections.find((d) => d.kind === 'scene');
+    const ranked = (scene?.extra['brands'] ?? []) as { label: string; score: number; above_no_logo: boolean }[];
+    return ranked.filter((brand) => brand.above_no_logo);
+  });
   protected readonly visual = computed(() => {
     const found = this.socket.latest()?.detections.find((d) => d.kind === 'visual');
     return found?.extra as { brightness: number; motion: number | null; colours: { hex: string; share: number }[] } | undefined;
