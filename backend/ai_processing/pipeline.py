@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import av
 from django.conf import settings
@@ -53,45 +54,62 @@ def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_st
         return _finish(segment, State.FAILED, f"internal error: {type(exc).__name__}: {exc}", owns_state)
 
 
+@dataclass
+class _Analysed:
+    """What one pass over a segment produced; images are dropped once analysed, so a
+    segment never sits in memory whole."""
+
+    pts: list[float] = field(default_factory=list)
+    findings: list[list[tuple[str, Finding]]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # ms per analyzer, summed
+    errors: list[str] = field(default_factory=list)
+    thumbnails: dict[int, bytes] = field(default_factory=dict)  # evidence: each brand's first sighting
+
+
 def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
     stream = segment.stream
     reason = _reason_to_skip(segment, stream)
     if reason:
         return _finish(segment, State.SKIPPED, reason, owns_state)
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
-    analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
-    pts: list[float] = []  # images are dropped once analysed: a segment never sits in memory whole
-    findings: list[list[tuple[str, Finding]]] = []
-    timings: dict[str, float] = {}
-    errors: list[str] = []
-    owned = list(Brand.objects.filter(owner_id=stream.owner_id))
-    brands = BrandMatcher(owned)
-    context = _context(stream, owned)
-    thumbnails: dict[int, bytes] = {}  # evidence: each brand's first sighting in the segment
     try:
-        for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
-            pts.extend(frame.pts for frame in chunk)
-            found = [brands.link(frame_findings) for frame_findings in _run_analyzers(analyzers, chunk, context,
-                                                                                      timings, errors)]  # fmt: skip
-            _keep_thumbnails(chunk, found, thumbnails)
-            findings.extend(found)
+        analysed = _analysed(segment, [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))])
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
-    if not pts:
+    if not analysed.pts:
         return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
-    timings = {key: round(total / len(pts), 2) for key, total in timings.items()}
+    timings = {key: round(total / len(analysed.pts), 2) for key, total in analysed.timings.items()}
     with STAGE_SECONDS.labels("store").time():
-        results_store(segment=segment, pts=pts, findings=findings, timings=timings, analyzers=names,
-                      owns_state=owns_state, note="; ".join(errors))  # fmt: skip
-    FRAMES_ANALYSED.inc(len(pts))
-    if not owns_state:
-        return State.DONE
-    try:  # derived data: the results stand even if this fails; the next segment re-derives the window
+        results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
+                      analyzers=names, owns_state=owns_state, note="; ".join(analysed.errors))  # fmt: skip
+    FRAMES_ANALYSED.inc(len(analysed.pts))
+    if owns_state:
+        _exposure_record(segment, analysed.thumbnails)
+    return State.DONE
+
+
+def _analysed(segment: MediaSegment, analyzers: list) -> _Analysed:
+    """Decodes and samples the segment and runs the analyzers on it, chunk by chunk."""
+    stream = segment.stream
+    owned = list(Brand.objects.filter(owner_id=stream.owner_id))
+    brands, context = BrandMatcher(owned), _context(stream, owned)
+    analysed = _Analysed()
+    for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
+        analysed.pts.extend(frame.pts for frame in chunk)
+        found = _run_analyzers(analyzers, chunk, context, analysed.timings, analysed.errors)
+        found = [brands.link(frame_findings) for frame_findings in found]
+        _keep_thumbnails(chunk, found, analysed.thumbnails)
+        analysed.findings.extend(found)
+    return analysed
+
+
+def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes]) -> None:
+    """Derived data: the results stand even if this fails; the next segment re-derives the window."""
+    try:
         with STAGE_SECONDS.labels("exposure").time():
-            exposure_record(segment=segment, interval_s=1 / _sampling_fps(stream), thumbnails=thumbnails)
+            exposure_record(segment=segment, interval_s=1 / _sampling_fps(segment.stream), thumbnails=thumbnails)
     except Exception:
         logger.exception("brand exposure of segment %s not recorded", segment.pk)
-    return State.DONE
 
 
 def _decoded_ahead(path: str, fps: float, start_pts: float) -> Iterator[list[Frame]]:
