@@ -32,6 +32,8 @@ MAX_SOLIDITY_GAP = 0.25
 MAX_RADIUS_RATIO = 1.25
 MIN_SIDE = 16  # px at working scale: smaller regions hold too little shape to judge
 MAX_REGIONS = 40  # per colour mask and joining distance, largest first: bounds the work
+SMALL_VIEW_SIDE = 56  # px: the reference as a logo this size (at working scale) shows it
+BACKDROPS = ((255, 255, 255), (0, 0, 0), (128, 128, 128))  # a small view's cut-outs show one of these
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,21 @@ class Shape:
 
 
 @dataclass(frozen=True)
+class View:
+    """A logo's silhouette as seen at some size: fine detail (letters inside a frame)
+    is lost when a logo is small, so a small region is also compared with a small view."""
+
+    shape: Shape
+    silhouettes: np.ndarray  # len(ANGLES) x (CANVAS + 2 SHIFT) squared, softened, float32
+    max_side: float  # px at working scale: regions up to this size are compared with it
+
+
+@dataclass(frozen=True)
 class LogoTemplate:
     brand_id: int
     label: str
     colours: np.ndarray  # k x 3 Lab, float32
-    shape: Shape
-    silhouettes: np.ndarray  # len(ANGLES) x (CANVAS + 2 SHIFT) squared, softened, float32
+    views: tuple[View, ...]
 
 
 @dataclass(frozen=True)
@@ -67,21 +78,46 @@ def template_build(brand_id: int, label: str, image: np.ndarray) -> LogoTemplate
     """A template from an RGB or RGBA reference, or None when it shows no logo.
     Transparent pixels, or pixels like the border's colour, are background."""
     image = _fitted(image, TEMPLATE_SIDE)
-    lab = _lab(image[..., :3])
-    if image.shape[2] == 4 and (image[..., 3] < 128).any():
-        foreground = image[..., 3] >= 128
-    else:
-        border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-        foreground = np.linalg.norm(lab - np.median(border, axis=0), axis=2) > COLOUR_TOLERANCE * 1.5
+    foreground = _foreground(image)
     if foreground.sum() < 64:
         return None
+    lab = _lab(image[..., :3])
     colours = _dominant_colours(lab[foreground])
-    mask = (_near(lab, colours) & foreground).astype(np.uint8)
+    full = _view((_near(lab, colours) & foreground).astype(np.uint8), np.inf)
+    if full is None:
+        return None
+    small = _small_view(image, colours)
+    return LogoTemplate(brand_id, label, colours, (full,) if small is None else (full, small))
+
+
+def _foreground(image: np.ndarray) -> np.ndarray:
+    if image.shape[2] == 4 and (image[..., 3] < 128).any():
+        return image[..., 3] >= 128
+    lab = _lab(image[..., :3])
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    return np.linalg.norm(lab - np.median(border, axis=0), axis=2) > COLOUR_TOLERANCE * 1.5
+
+
+def _small_view(image: np.ndarray, colours: np.ndarray) -> View | None:
+    """The reference as a small logo looks: reduced, its cut-outs blended with a backdrop
+    far from its colours, softened; only what keeps the logo's colours stays."""
+    small = _fitted(image, SMALL_VIEW_SIDE)
+    rgb = small[..., :3].astype(np.float32)
+    if small.shape[2] == 4:
+        backdrop = max(BACKDROPS, key=lambda rgb: np.abs(_lab(np.full((1, 1, 3), rgb, np.uint8))[0, 0] - colours).min())
+        alpha = small[..., 3:].astype(np.float32) / 255
+        rgb = rgb * alpha + np.array(backdrop, np.float32) * (1 - alpha)
+    rgb = cv2.GaussianBlur(rgb.clip(0, 255).astype(np.uint8), (0, 0), 0.8)
+    mask = _near(_lab(rgb), colours).astype(np.uint8)
+    return _view(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), SMALL_VIEW_SIDE * 1.6)
+
+
+def _view(mask: np.ndarray, max_side: float) -> View | None:
     shape = _shape(mask)
     if shape is None:
         return None
     silhouettes = [_padded(_soft(_normalised(mask, shape, shape.radius, angle))) for angle in ANGLES]
-    return LogoTemplate(brand_id, label, colours, shape, np.stack(silhouettes))
+    return View(shape, np.stack(silhouettes), max_side)
 
 
 def logos_find(image: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[LogoMatch]:
@@ -186,17 +222,24 @@ def _with_enclosed(own: np.ndarray, colour: np.ndarray) -> np.ndarray | None:
 
 def _score(region: np.ndarray, template: LogoTemplate) -> float:
     """The best normalised correlation of the softened, whitened silhouettes over the
-    rotations and a few pixels of shift; 0 when cheap invariants already disagree."""
+    views for the region's size, the rotations and a few pixels of shift; a view whose
+    cheap invariants already disagree scores 0."""
     shape = _shape(region)
+    if shape is None:
+        return 0.0
+    side = max(region.shape)
+    return max((_view_score(region, shape, view) for view in template.views if side <= view.max_side), default=0.0)
+
+
+def _view_score(region: np.ndarray, shape: Shape, view: View) -> float:
     if (
-        shape is None
-        or abs(shape.solidity - template.shape.solidity) > MAX_SOLIDITY_GAP
-        or not 1 / MAX_RADIUS_RATIO < shape.radius / template.shape.radius < MAX_RADIUS_RATIO
+        abs(shape.solidity - view.shape.solidity) > MAX_SOLIDITY_GAP
+        or not 1 / MAX_RADIUS_RATIO < shape.radius / view.shape.radius < MAX_RADIUS_RATIO
     ):
         return 0.0
-    candidate = _soft(_normalised(region, shape, template.shape.radius, 0.0))
+    candidate = _soft(_normalised(region, shape, view.shape.radius, 0.0))
     return max(float(cv2.matchTemplate(silhouette, candidate, cv2.TM_CCOEFF_NORMED).max())
-               for silhouette in template.silhouettes)  # fmt: skip
+               for silhouette in view.silhouettes)  # fmt: skip
 
 
 def _shape(mask: np.ndarray) -> Shape | None:
