@@ -3,7 +3,11 @@
 Each analysed segment re-derives the appearances around its time window from the stored
 sightings (detections linked to a brand), so the result is the same whatever order the
 segments finish in, and a re-analysed segment never counts twice. An appearance that grows
-keeps its id and track id: live views and alert firings stay attached to it."""
+keeps its id and track id: live views and alert firings stay attached to it.
+
+Live, segments mostly arrive in order, after every appearance near them: then the
+appearances are resumed from their stored totals and only the newer sightings are read,
+so an hour-long appearance costs the same per segment as a new one."""
 
 from __future__ import annotations
 
@@ -40,6 +44,12 @@ class _Run:
     heatmap: list[int] = field(default_factory=lambda: [0] * GRID * GRID)
     sources: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def resumed(cls, appearance: BrandAppearance) -> _Run:
+        return cls(appearance.start_pdt, appearance.end_pdt, appearance.start_pts, appearance.frames,
+                   appearance.area_sum, appearance.area_max, appearance.prominence, appearance.confidence_sum,
+                   appearance.confidence_max, list(appearance.heatmap), dict(appearance.sources))  # fmt: skip
+
     def add(self, sighting: Detection, sources: set[str], interval_s: float) -> None:
         area = sighting.w * sighting.h
         cx, cy = sighting.x + sighting.w / 2, sighting.y + sighting.h / 2
@@ -64,8 +74,13 @@ def appearances_update(
     gap = timedelta(seconds=interval_s * GAP_INTERVALS)
     with transaction.atomic():
         Stream.objects.select_for_update().filter(pk=stream.pk).first()  # one update per stream at a time
-        old, low, high = _touching(stream, since, until, gap)
-        runs = _runs(stream, low, high, gap, interval_s)
+        nearby = list(BrandAppearance.objects.filter(stream=stream, start_pdt__lte=until + gap,
+                                                     end_pdt__gte=since - gap))  # fmt: skip
+        if nearby and all(appearance.end_pdt < since for appearance in nearby):  # in order: resume them
+            old, runs = nearby, _runs(stream, min(a.end_pdt for a in nearby), until, gap, interval_s, nearby)
+        else:
+            old, low, high = _touching(stream, since, until, gap)
+            runs = _runs(stream, low, high, gap, interval_s)
         return _replace(stream, old, runs, interval_s, thumbnails or {})
 
 
@@ -83,14 +98,21 @@ def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
         high = max([high, *(a.end_pdt for a in old)])
 
 
-def _runs(stream: Stream, low: datetime, high: datetime, gap: timedelta, interval_s: float):
+def _runs(stream: Stream, low: datetime, high: datetime, gap: timedelta, interval_s: float,
+          resumed: list[BrandAppearance] = ()):  # fmt: skip
+    """Runs of each brand's sightings in [low, high], continuing the `resumed` appearances,
+    whose own sightings (up to their end) are already in their totals."""
     sightings = Detection.objects.filter(stream=stream, brand__isnull=False, pdt__gte=low, pdt__lte=high)
     per_frame: dict[tuple[int, int], list[Detection]] = defaultdict(list)
     for sighting in sightings.order_by("pdt", "id"):
         per_frame[(sighting.brand_id, sighting.frame_id)].append(sighting)
     runs: dict[int, list[_Run]] = defaultdict(list)
+    for appearance in sorted(resumed, key=lambda a: a.start_pdt):
+        runs[appearance.brand_id].append(_Run.resumed(appearance))
     for (brand_id, _), seen in per_frame.items():  # in time order, per brand
         largest = max(seen, key=lambda s: s.w * s.h)  # the same brand twice in a frame counts once
+        if runs[brand_id] and largest.pdt <= runs[brand_id][-1].end:
+            continue  # counted in a resumed appearance
         sources = {s.extra.get("source", s.analyzer) for s in seen}
         brand_runs = runs[brand_id]
         if not brand_runs or largest.pdt - brand_runs[-1].end > gap:

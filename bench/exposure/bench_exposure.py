@@ -6,6 +6,10 @@ segments go through the real analysis job (logos analyzer, batch mode, 2 sampled
 second), then the exposure summary is compared with the script: screen time per brand
 (target: within one sampling interval, 0.5 s) and mean share of screen (target: within 10 %).
 
+Then the cost of tracking one more segment of an appearance that has lasted an hour
+(7,200 stored sightings at 2 fps): resumed in order, as live segments are, and re-derived
+from all its sightings, as an out-of-order or re-analysed segment is.
+
 usage: .venv/bin/python bench/exposure/bench_exposure.py [--streams 4] [--segments 6]
 """
 
@@ -29,6 +33,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=4)
     parser.add_argument("--segments", type=int, default=6)
     parser.add_argument("--verbose", action="store_true", help="each appearance: truth and measured")
+    parser.add_argument("--long-hours", type=float, default=1.0, help="length of the long appearance")
     args = parser.parse_args()
     django_environment(ANALYZERS="logos")
     import numpy as np
@@ -49,6 +54,48 @@ def main() -> None:
         shares = np.array(share_errors)
         print(f"share of screen error: mean {100 * shares.mean():.1f} %, max {100 * shares.max():.1f} %, "
               f"within 10 %: {100 * (shares <= 0.10).mean():.0f} %")
+    _long_appearance_cost(args.long_hours)
+
+
+def _long_appearance_cost(hours: float) -> None:
+    from django.contrib.auth import get_user_model
+
+    from ai_processing.models import Detection, FrameAnalysis
+    from ai_processing.services import brand_create
+    from exposure.tracking import appearances_update
+    from streaming.models import MediaSegment
+    from streaming.services import stream_create
+
+    owner = get_user_model().objects.create_user("long")
+    stream, _ = stream_create(owner=owner, name="long")
+    brand = brand_create(owner=owner, name="Acme")
+    start = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    segments = int(hours * 3600 / SEGMENT_S)
+    per_segment = int(SEGMENT_S / INTERVAL)
+    for seq in range(segments + 1):  # stored in bulk, as the analysis jobs would have
+        segment = MediaSegment.objects.create(stream=stream, seq=seq, file=f"{seq}.ts", duration=SEGMENT_S, bytes=1,
+                                              start_pts=seq * SEGMENT_S,
+                                              program_date_time=start + timedelta(seconds=seq * SEGMENT_S))  # fmt: skip
+        frames = FrameAnalysis.objects.bulk_create(
+            FrameAnalysis(segment=segment, stream=stream, pts=seq * SEGMENT_S + i * INTERVAL,
+                          pdt=segment.program_date_time + timedelta(seconds=i * INTERVAL))
+            for i in range(per_segment)
+        )  # fmt: skip
+        Detection.objects.bulk_create(
+            Detection(frame=f, stream=stream, pdt=f.pdt, pts=f.pts, analyzer="logos", kind="logo", label="Acme",
+                      confidence=0.9, x=0.1, y=0.1, w=0.2, h=0.1, brand=brand, extra={"source": "logo"})
+            for f in frames
+        )  # fmt: skip
+    at = (lambda seq: start + timedelta(seconds=seq * SEGMENT_S))  # noqa: E731
+    appearances_update(stream=stream, since=at(0), until=at(segments) - timedelta(microseconds=1),
+                       interval_s=INTERVAL)  # the hour so far
+    timings = {}
+    for name, since in (("resumed (in order)", at(segments)), ("re-derived", at(segments - 1))):
+        started = time.perf_counter()
+        [appearance] = appearances_update(stream=stream, since=since, until=at(segments + 1), interval_s=INTERVAL)
+        timings[name] = (time.perf_counter() - started) * 1000
+    print(f"tracking one more segment of a {hours:g} h appearance ({appearance.frames} sightings): "
+          + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items()))
 
 
 def _one_stream(rng, index: int, segments: int, verbose: bool):

@@ -82,3 +82,31 @@ def test_widening_the_window_for_one_brand_never_duplicates_another(stream, user
         update(stream, since, since + 2)
 
     assert sorted(BrandAppearance.objects.values_list("brand__name", "frames")) == [("Long", 13), ("Short", 3)]
+
+
+def test_in_order_segments_resume_appearances_and_match_a_full_re_derivation(stream, user, monkeypatch):
+    import exposure.tracking as tracking
+
+    acme, other = brand_create(owner=user, name="Acme"), brand_create(owner=user, name="Other")
+    full_derivations = []
+    touching = tracking._touching
+    monkeypatch.setattr(tracking, "_touching", lambda *args: full_derivations.append(args) or touching(*args))
+    for start in range(0, 20, 2):  # ten 2 s segments, stored in order as a live stream's are
+        boxes = [(0.05 * (start % 5), 0.1, 0.1 + 0.01 * start, 0.1), (0.6, 0.6, 0.2, 0.3)]
+        for index, second in enumerate([start, start + 0.5, start + 1.0, start + 1.5]):
+            sight(stream, acme, [second], box=boxes[index % 2], source=("logo", "ocr")[index % 2])
+        if 6 <= start < 12:
+            sight(stream, other, [start + 0.5 * i for i in range(4)])
+        update(stream, start, start + 2)
+    live = {a.pk: _totals(a) for a in BrandAppearance.objects.all()}
+
+    assert len(full_derivations) == 1  # only the first segment: it had nothing to resume
+    update(stream, 0, 20)  # overlaps everything: re-derived from the sightings
+    assert {a.pk: _totals(a) for a in BrandAppearance.objects.all()} == live
+    assert sorted(frames for frames, *_ in live.values()) == [12, 40]
+
+
+def _totals(appearance):
+    return (appearance.frames, appearance.start_pdt, appearance.end_pdt, round(appearance.area_sum, 9),
+            appearance.area_max, round(appearance.prominence, 9), round(appearance.confidence_sum, 9),
+            appearance.heatmap, appearance.sources, appearance.track_id)  # fmt: skip
