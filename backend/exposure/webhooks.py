@@ -2,12 +2,17 @@
 
 The receiver checks `X-Media-Analyzer-Signature: sha256=<hex>` over
 `<X-Media-Analyzer-Timestamp>.<body>` with the rule's secret, and may refuse old timestamps
-(replays)."""
+(replays).
+
+Each attempt resolves the host once, checks the address, and connects to that address
+(TLS still verifies the host name): a name cannot be re-pointed at an internal address
+between the check and the connection. Redirects are not followed, for the same reason."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
@@ -47,17 +52,17 @@ def delivery_attempt(delivery_id: int) -> str:
         "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
     })  # fmt: skip
     delivery.attempts += 1
-    refused = _refused_destination(delivery.url)
+    address, refused = _checked_address(delivery.url)
     if refused:  # no retry: the address will not become acceptable
         delivery.state, delivery.last_status, delivery.last_error = WebhookDelivery.State.FAILED, None, refused
         delivery.save(update_fields=["attempts", "last_status", "last_error", "state", "updated_at"])
         logger.warning("webhook %s refused: %s", delivery.url, refused)
         return delivery.state
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (http(s) only: URLField)
+        with _pinned_opener(address).open(request, timeout=TIMEOUT_S) as response:
             delivery.last_status, delivery.last_error = response.status, ""
             delivery.state = WebhookDelivery.State.DELIVERED
-    except urllib.error.HTTPError as exc:
+    except urllib.error.HTTPError as exc:  # a redirect too: it is not followed
         delivery.last_status, delivery.last_error = exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         delivery.last_status, delivery.last_error = None, str(getattr(exc, "reason", exc))[:500]
@@ -68,23 +73,61 @@ def delivery_attempt(delivery_id: int) -> str:
     return delivery.state
 
 
-def _refused_destination(url: str) -> str:
-    """Why the URL may not be called, or "". Checked at each attempt, on the addresses the
-    name resolves to then, so a name cannot be re-pointed at an internal address later."""
+def _checked_address(url: str) -> tuple[str | None, str]:
+    """(the address to connect to, why the URL may not be called or ""). None: the name
+    does not resolve now, and the attempt fails and is retried like any network error."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "only http and https URLs are delivered"
-    if settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
-        return ""
+        return None, "only http and https URLs are delivered"
     try:
         found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        return ""  # unresolvable now: the attempt fails and is retried like any network error
-    for address in {info[4][0] for info in found}:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return f"{parts.hostname} is a private address ({ip}): set WEBHOOK_PRIVATE_HOSTS=true to allow"
-    return ""
+        return None, ""
+    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    if not settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not _is_public(ip):
+                return None, f"{parts.hostname} is a private address ({ip}): set WEBHOOK_PRIVATE_HOSTS=true to allow"
+    return addresses[0], ""
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx becomes an HTTPError: recorded, and retried like any other
+
+
+def _pinned_opener(address: str | None) -> urllib.request.OpenerDirector:
+    """Connects to `address` whatever the URL's host resolves to later; no proxies (they
+    would resolve the name themselves), no redirects."""
+
+    class Pinned:
+        def connect(self):
+            if address is None:
+                raise OSError(f"{self.host} does not resolve")
+            self.sock = socket.create_connection((address, self.port), self.timeout)
+            if isinstance(self, http.client.HTTPSConnection):
+                self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+    class PinnedHTTP(Pinned, http.client.HTTPConnection):
+        pass
+
+    class PinnedHTTPS(Pinned, http.client.HTTPSConnection):
+        pass
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, request):
+            return self.do_open(PinnedHTTP, request)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, request):
+            return self.do_open(PinnedHTTPS, request, context=self._context)
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTPHandler, HTTPSHandler, _NoRedirects)
 
 
 def delivery_dispatch(delivery_id: int) -> None:

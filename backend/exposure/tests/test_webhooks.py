@@ -79,3 +79,62 @@ def test_only_http_and_https_are_delivered(stream, user):
     delivery = delivery_to("ftp://127.0.0.1/x", stream, user)
 
     assert delivery_attempt(delivery.pk) == "failed"
+
+
+@pytest.fixture
+def recording_receiver():
+    """Answers each POST with the next (status, headers) and records the Host it was sent to."""
+    script, hosts = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            status, headers = script.pop(0) if script else (204, {})
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port, script, hosts
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_recorded_not_followed(recording_receiver, stream, user):
+    port, script, hosts = recording_receiver
+    script.append((302, {"Location": f"http://127.0.0.1:{port}/internal"}))
+    delivery = delivery_to(f"http://127.0.0.1:{port}/hook", stream, user)
+
+    assert delivery_attempt(delivery.pk) == "pending"
+
+    delivery.refresh_from_db()
+    assert (delivery.last_status, delivery.last_error, len(hosts)) == (302, "HTTP 302", 1)
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver, stream, user, monkeypatch,
+                                                             settings):  # fmt: skip
+    """DNS rebinding: the name resolves to an allowed address for the check, then to an
+    internal one (the receiver here). The internal one must never be reached."""
+    import socket
+
+    from exposure import webhooks
+
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    monkeypatch.setattr(webhooks, "_is_public", lambda ip: str(ip) == "127.0.0.3")  # stands for a public address
+    port, _, hosts = recording_receiver
+    delivery = delivery_to(f"http://hooks.example:{port}/hook", stream, user)
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.3", port))]])
+    internal = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: (
+        next(answers, internal) if host == "hooks.example" else real(host, *args, **kwargs)))  # fmt: skip
+
+    assert delivery_attempt(delivery.pk) == "pending"  # 127.0.0.3 refuses: retried later
+
+    assert hosts == []
