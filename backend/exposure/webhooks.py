@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -127,7 +128,12 @@ def _pinned_opener(address: str | None) -> urllib.request.OpenerDirector:
         def https_open(self, request):
             return self.do_open(PinnedHTTPS, request, context=self._context)
 
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTPHandler, HTTPSHandler, _NoRedirects)
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTPHandler,
+                                       HTTPSHandler(context=_tls_context()), _NoRedirects)  # fmt: skip
+
+
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()  # the system's trusted authorities, host names checked
 
 
 def delivery_dispatch(delivery_id: int) -> None:

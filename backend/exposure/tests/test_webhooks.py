@@ -138,3 +138,49 @@ def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver,
     assert delivery_attempt(delivery.pk) == "pending"  # 127.0.0.3 refuses: retried later
 
     assert hosts == []
+
+
+def test_https_to_the_pinned_address_still_verifies_the_host_name(stream, user, monkeypatch):
+    """The certificate is checked against the URL's name, not the address connected to."""
+    import socket
+    import ssl
+
+    import trustme
+
+    from exposure import webhooks
+
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("hooks.example").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    authority.configure_trust(client_context)
+    monkeypatch.setattr(webhooks, "_tls_context", lambda: client_context)
+    answered = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            answered.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "127.0.0.1" if host.endswith(".example") else host, *args, **kwargs))  # fmt: skip
+    try:
+        right = delivery_to(f"https://hooks.example:{server.server_port}/hook", stream, user)
+        assert delivery_attempt(right.pk) == "delivered"
+        firing = AlertFiring.objects.create(rule=right.firing.rule, stream=stream, payload={"brand": "Acme"})
+        wrong = WebhookDelivery.objects.create(firing=firing, url=f"https://other.example:{server.server_port}/")
+        assert delivery_attempt(wrong.pk) == "pending"
+        wrong.refresh_from_db()
+        assert "certificate" in wrong.last_error.lower() and answered == [f"hooks.example:{server.server_port}"]
+    finally:
+        server.shutdown()
+        server.server_close()
