@@ -15,7 +15,7 @@ def frame_message(stream_id, segment_seq: int, row: FrameAnalysis, detections: l
         "detections": [detection_message(detection) for detection in detections],
     }
     if analyzers is not None:
-        message["analyzers"] = sorted(analyzers)
+        message["analyzers"] = analyzers
     return message
 
 

@@ -87,7 +87,8 @@ def results_store(
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
-        messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk], analyzers) for row in rows]
+        reported = sorted(analyzers)
+        messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk], reported) for row in rows]
         if state == MediaSegment.State.DONE:  # the summary covers every job's results stored so far
             summary = segment_summary(list(Detection.objects.filter(frame__segment=segment)))
             messages.append(segment_message(segment, "done", note, summary))

@@ -12,6 +12,7 @@ so an hour-long appearance costs the same per segment as a new one."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,7 +100,7 @@ def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
 
 
 def _runs(stream: Stream, low: datetime, high: datetime, gap: timedelta, interval_s: float,
-          resumed: list[BrandAppearance] = ()):  # fmt: skip
+          resumed: Sequence[BrandAppearance] = ()):  # fmt: skip
     """Runs of each brand's sightings in [low, high], continuing the `resumed` appearances,
     whose own sightings (up to their end) are already in their totals."""
     sightings = Detection.objects.filter(stream=stream, brand__isnull=False, pdt__gte=low, pdt__lte=high)

@@ -10,6 +10,7 @@ between the check and the connection. Redirects are not followed, for the same r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import http.client
@@ -102,34 +103,45 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx becomes an HTTPError: recorded, and retried like any other
 
 
+class _Pinned:
+    """A connection to `address`, whatever the host name resolves to now; TLS still
+    verifies the host name."""
+
+    def __init__(self, *args, address: str | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    def connect(self):
+        if self.address is None:
+            raise OSError(f"{self.host} does not resolve")
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        if isinstance(self, http.client.HTTPSConnection):
+            self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
+    pass
+
+
+class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def __init__(self, address: str | None):
+        urllib.request.HTTPSHandler.__init__(self, context=_tls_context())
+        self.address = address
+
+    def http_open(self, request):
+        return self.do_open(functools.partial(_PinnedHTTP, address=self.address), request)
+
+    def https_open(self, request):
+        return self.do_open(functools.partial(_PinnedHTTPS, address=self.address), request, context=self._context)
+
+
 def _pinned_opener(address: str | None) -> urllib.request.OpenerDirector:
-    """Connects to `address` whatever the URL's host resolves to later; no proxies (they
-    would resolve the name themselves), no redirects."""
-
-    class Pinned:
-        def connect(self):
-            if address is None:
-                raise OSError(f"{self.host} does not resolve")
-            self.sock = socket.create_connection((address, self.port), self.timeout)
-            if isinstance(self, http.client.HTTPSConnection):
-                self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
-
-    class PinnedHTTP(Pinned, http.client.HTTPConnection):
-        pass
-
-    class PinnedHTTPS(Pinned, http.client.HTTPSConnection):
-        pass
-
-    class HTTPHandler(urllib.request.HTTPHandler):
-        def http_open(self, request):
-            return self.do_open(PinnedHTTP, request)
-
-    class HTTPSHandler(urllib.request.HTTPSHandler):
-        def https_open(self, request):
-            return self.do_open(PinnedHTTPS, request, context=self._context)
-
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTPHandler,
-                                       HTTPSHandler(context=_tls_context()), _NoRedirects)  # fmt: skip
+    """Connects to `address`; no proxies (they would resolve the name themselves), no redirects."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _PinnedHandler(address), _NoRedirects)
 
 
 def _tls_context() -> ssl.SSLContext:

@@ -104,12 +104,17 @@ def _small_view(image: np.ndarray, colours: np.ndarray) -> View | None:
     small = _fitted(image, SMALL_VIEW_SIDE)
     rgb = small[..., :3].astype(np.float32)
     if small.shape[2] == 4:
-        backdrop = max(BACKDROPS, key=lambda rgb: np.abs(_lab(np.full((1, 1, 3), rgb, np.uint8))[0, 0] - colours).min())
+        backdrop = max(BACKDROPS, key=lambda candidate: _distance_to(candidate, colours))
         alpha = small[..., 3:].astype(np.float32) / 255
         rgb = rgb * alpha + np.array(backdrop, np.float32) * (1 - alpha)
     rgb = cv2.GaussianBlur(rgb.clip(0, 255).astype(np.uint8), (0, 0), 0.8)
     mask = _near(_lab(rgb), colours).astype(np.uint8)
     return _view(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), SMALL_VIEW_SIDE * 1.6)
+
+
+def _distance_to(rgb: tuple[int, int, int], colours: np.ndarray) -> float:
+    """How far a colour is from the nearest logo colour, per Lab channel."""
+    return float(np.abs(_lab(np.full((1, 1, 3), rgb, np.uint8))[0, 0] - colours).min())
 
 
 def _view(mask: np.ndarray, max_side: float) -> View | None:
