@@ -31,7 +31,33 @@ def segment_dispatch(segment: MediaSegment) -> None:
 
 
 _POOL = BackgroundPool("analysis", lambda: settings.MEDIA_ANALYZER["POOL_THREADS"])
-pool_drain = _POOL.drain
+_VERIFIERS = BackgroundPool("verifiers", lambda: 1)  # one build at a time: analysis keeps a core
+
+
+def pool_drain() -> None:
+    _VERIFIERS.drain()
+    _POOL.drain()
+
+
+def verifier_dispatch(brand_id: int) -> None:
+    """Builds a brand's logo verifier off the request: on the batch queue, or in process."""
+    if settings.CELERY_BROKER_URL:
+        from ai_processing.tasks import build_brand_verifier
+
+        build_brand_verifier.apply_async(args=[brand_id], queue="batch")
+    else:
+        _VERIFIERS.submit(_build_in_pool, brand_id)
+
+
+def _build_in_pool(brand_id: int) -> None:
+    from ai_processing.services import brand_verifier_build
+
+    try:
+        brand_verifier_build(brand_id=brand_id)
+    except Exception:
+        logger.exception("the logo verifier of brand %s could not be built", brand_id)
+    finally:
+        close_old_connections()
 
 
 def _run_in_pool(segment_id: int) -> None:

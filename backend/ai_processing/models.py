@@ -10,6 +10,21 @@ class Brand(models.Model):
     aliases = models.JSONField(default=list, blank=True, help_text="Other spellings matched in on-screen text.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class VerifierState(models.TextChoices):
+        NONE = "none"  # no usable reference image
+        BUILDING = "building"
+        READY = "ready"
+        FAILED = "failed"
+
+    # The logo verifier built from the reference images (see ai_processing.analyzers.logo_verifier).
+    verifier = models.BinaryField(null=True, editable=False)
+    verifier_key = models.TextField(blank=True, default="", help_text="The reference images it was built from.")
+    verifier_state = models.CharField(max_length=16, choices=VerifierState.choices, default=VerifierState.NONE)
+    verifier_seconds = models.FloatField(null=True, help_text="Seconds it took to build.")
+    verifier_precision = models.FloatField(null=True, help_text="On held-back synthetic views.")
+    verifier_recall = models.FloatField(null=True, help_text="On held-back synthetic views.")
+    verifier_warnings = models.JSONField(default=list, blank=True, help_text="Reference images it could not use, and why.")
+
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="brand_unique_owner_name")]
@@ -31,6 +46,12 @@ class BrandReferenceImage(models.Model):
     def image_read(self) -> bytes:
         with self.image.open("rb") as file:
             return file.read()
+
+    def cache_key(self) -> str:
+        """Names what a cached template was built from. Ids and file names can come back after
+        a deletion (SQLite reuses row ids), so the upload time and the brand are part of it."""
+        parts = (self.pk, self.created_at.isoformat(), self.image.name, self.brand_id, self.brand.name)
+        return ":".join(map(str, parts))
 
 
 class FrameAnalysis(models.Model):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from ai_processing.analyzers.base import BrandName, Context, Finding, Frame, LogoReference
+from ai_processing.analyzers.base import BrandName, Context, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.frames import frames_sampled
@@ -139,16 +139,21 @@ def _context(stream: Stream, brands: list[Brand]) -> Context:
     logos = tuple(
         LogoReference(ref.brand_id, ref.brand.name, _reference_key(ref), ref.image_read) for ref in references
     )
-    return Context(logos=logos, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
+    verifiers = tuple(
+        StoredVerifier(brand_id, key, _verifier_reader(brand_id))
+        for brand_id, key in Brand.objects.filter(owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY)
+        .values_list("pk", "verifier_key")
+    )
+    return Context(logos=logos, verifiers=verifiers, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
                    brands=tuple(BrandName(brand.pk, brand.name) for brand in brands))  # fmt: skip
 
 
+def _verifier_reader(brand_id: int):
+    return lambda: bytes(Brand.objects.values_list("verifier", flat=True).get(pk=brand_id) or b"")
+
+
 def _reference_key(reference: BrandReferenceImage) -> str:
-    """Names what a cached template was built from. Ids and file names can come back after a
-    deletion (SQLite reuses row ids), so the upload time and the brand are part of it."""
-    parts = (reference.pk, reference.created_at.isoformat(), reference.image.name, reference.brand_id,
-             reference.brand.name)  # fmt: skip
-    return ":".join(map(str, parts))
+    return reference.cache_key()
 
 
 def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dict[str, float], errors: list[str]):

@@ -36,9 +36,50 @@ def brand_delete(*, brand: Brand) -> None:
     brand.delete()
 
 
+@transaction.atomic
 def brand_reference_image_add(*, brand: Brand, image: UploadedFile) -> BrandReferenceImage:
-    """`image` must already be validated as a decodable image (the serializer does it)."""
-    return BrandReferenceImage.objects.create(brand=brand, image=image)
+    """`image` must already be validated as a decodable image (the serializer does it).
+    The brand's logo verifier is rebuilt once the image is stored."""
+    reference = BrandReferenceImage.objects.create(brand=brand, image=image)
+    brand_verifier_request(brand=brand)
+    return reference
+
+
+def brand_verifier_request(*, brand: Brand) -> None:
+    """Marks the verifier building and builds it after commit, off the request."""
+    from ai_processing.dispatch import verifier_dispatch
+
+    Brand.objects.filter(pk=brand.pk).update(verifier_state=Brand.VerifierState.BUILDING)
+    transaction.on_commit(lambda: verifier_dispatch(brand.pk))
+
+
+def brand_verifier_build(*, brand_id: int) -> None:
+    """Builds the brand's verifier from its reference images now, and stores it unless the
+    images changed meanwhile (the build that change queued stores its own)."""
+    from ai_processing.analyzers.base import LogoReference
+    from ai_processing.analyzers.plugins.logos import brand_verifier_build as build
+
+    references = list(BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand"))
+    try:
+        built = build([LogoReference(r.brand_id, r.brand.name, r.cache_key(), r.image_read) for r in references])
+    except Exception as exc:  # stored as the brand's state: the brand page shows it
+        Brand.objects.filter(pk=brand_id).update(verifier_state=Brand.VerifierState.FAILED,
+                                                 verifier_warnings=[f"building the verifier failed: {exc}"])  # fmt: skip
+        raise
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().filter(pk=brand_id).first()
+        current = sorted(r.cache_key() for r in BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand"))
+        if brand is None or current != sorted(r.cache_key() for r in references):
+            return
+        verifier = built.verifier
+        brand.verifier = verifier.to_bytes() if verifier else None
+        brand.verifier_key = built.key
+        brand.verifier_state = Brand.VerifierState.READY if verifier else Brand.VerifierState.NONE
+        brand.verifier_seconds = round(verifier.seconds, 2) if verifier else None
+        brand.verifier_precision = round(verifier.precision, 3) if verifier else None
+        brand.verifier_recall = round(verifier.recall, 3) if verifier else None
+        brand.verifier_warnings = built.warnings
+        brand.save()
 
 
 def _clean_aliases(aliases: list[str]) -> list[str]:
@@ -53,7 +94,9 @@ def _clean_aliases(aliases: list[str]) -> list[str]:
 @transaction.atomic
 def brand_reference_image_delete(*, reference: BrandReferenceImage) -> None:
     files_delete_on_commit([reference.image])
+    brand = reference.brand
     reference.delete()
+    brand_verifier_request(brand=brand)
 
 
 def results_store(

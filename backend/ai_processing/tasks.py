@@ -16,3 +16,11 @@ from ai_processing.pipeline import segment_analyze
 )
 def analyze_segment(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
     return segment_analyze(segment_id, analyzers, owns_state)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError),
+             retry_backoff=2, max_retries=5)  # fmt: skip
+def build_brand_verifier(brand_id: int) -> None:
+    from ai_processing.services import brand_verifier_build
+
+    brand_verifier_build(brand_id=brand_id)

@@ -31,12 +31,27 @@ class ReferenceImageOut(serializers.ModelSerializer):
         return reverse("brand-image-detail", args=[reference.brand_id, reference.id])
 
 
-class BrandOut(serializers.ModelSerializer):
-    reference_images = ReferenceImageOut(many=True, read_only=True)
+class VerifierOut(serializers.ModelSerializer):
+    """The brand's logo verifier, built from its reference images on upload."""
+
+    state = serializers.CharField(source="verifier_state")
+    seconds = serializers.FloatField(source="verifier_seconds", allow_null=True, help_text="To build.")
+    precision = serializers.FloatField(source="verifier_precision", allow_null=True, help_text="Self-test, held-back synthetic views.")
+    recall = serializers.FloatField(source="verifier_recall", allow_null=True, help_text="Self-test, held-back synthetic views.")
+    warnings = serializers.ListField(source="verifier_warnings", child=serializers.CharField())
 
     class Meta:
         model = Brand
-        fields = ["id", "name", "aliases", "reference_images", "created_at"]
+        fields = ["state", "seconds", "precision", "recall", "warnings"]
+
+
+class BrandOut(serializers.ModelSerializer):
+    reference_images = ReferenceImageOut(many=True, read_only=True)
+    verifier = VerifierOut(source="*", read_only=True)
+
+    class Meta:
+        model = Brand
+        fields = ["id", "name", "aliases", "reference_images", "verifier", "created_at"]
 
 
 class BrandIn(serializers.Serializer):

@@ -55,7 +55,7 @@ TEST = Split(
 DEV = Split(
     "dev", 7,
     ("github", "tiktok", "uber", "jordan", "wikipedia", "cnn", "kfc", "lg", "vodafone", "airbnb",
-     "dhl", "ups", "sony", "dell", "visa", "hp", "twitch", "redbull", "nvidia", "bmw"),
+     "dhl", "ups", "huawei", "dell", "visa", "hp", "twitch", "redbull", "nvidia", "bmw"),
     ("honda", "audi", "zara"),
     ("chelsea", "coins", "immunohistochemistry", "retina", "brick", "grass", "gravel", "moon", "cell"),
 )  # fmt: skip

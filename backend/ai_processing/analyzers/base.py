@@ -48,6 +48,15 @@ class LogoReference:
 
 
 @dataclass(frozen=True)
+class StoredVerifier:
+    """A brand's logo verifier as built on upload; used when `key` names the references now."""
+
+    brand_id: int
+    key: str
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
 class BrandName:
     brand_id: int
     name: str
@@ -58,6 +67,7 @@ class Context:
     """What a job knows beyond its frames."""
 
     logos: tuple[LogoReference, ...] = ()
+    verifiers: tuple[StoredVerifier, ...] = ()
     scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
     brands: tuple[BrandName, ...] = ()  # the stream owner's brands, for zero-shot classification
 
