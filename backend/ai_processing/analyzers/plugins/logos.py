@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.logo_shapes import LogoTemplate, proposals, suppressed, template_build, work_lab
-from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build
+from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_ready, verifier_shared
 
 logger = logging.getLogger(__name__)
 KEY = "logos"
@@ -31,11 +31,11 @@ class LogosAnalyzer(Analyzer):
 
     def load(self) -> None:
         self._templates: OrderedDict[str, tuple[LogoTemplate, np.ndarray] | None] = OrderedDict()
-        self._verifiers: OrderedDict[str, Verifier] = OrderedDict()
         self._lock = threading.Lock()
 
     def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
-        brands = self._brands(context.logos, {stored.brand_id: stored for stored in context.verifiers})
+        stored = {verifier.brand_id: verifier for verifier in context.verifiers}
+        brands = self._brands(context.logos, stored, context.complete)
         if not brands:
             return [[] for _ in frames]
         return [self._found(frame.image, brands) for frame in frames]
@@ -60,7 +60,7 @@ class LogosAnalyzer(Analyzer):
             for x, y, w, h in [proposal.box]
         ]
 
-    def _brands(self, references: Sequence[LogoReference], stored: dict[int, StoredVerifier]):
+    def _brands(self, references: Sequence[LogoReference], stored: dict[int, StoredVerifier], complete: bool):
         """Per brand: its usable templates and its verifier: the one built on upload when it
         was built from these references, else one built here, once per set of references."""
         by_brand: dict[int, list[LogoReference]] = defaultdict(list)
@@ -69,22 +69,19 @@ class LogosAnalyzer(Analyzer):
         brands = {}
         for brand_id, refs in by_brand.items():
             built = [found for found in map(self._template, refs) if found is not None]
-            if built:
-                key = verifier_key(ref.key for ref in refs)
-                brands[brand_id] = ([t for t, _ in built], self._verifier(key, built, stored.get(brand_id)))
+            key = verifier_key(ref.key for ref in refs)
+            verifier = self._verifier(key, built, stored.get(brand_id), complete) if built else None
+            if verifier is not None:
+                brands[brand_id] = ([t for t, _ in built], verifier)
         return brands
 
-    def _verifier(self, key: str, built: list[tuple[LogoTemplate, np.ndarray]], stored: StoredVerifier | None) -> Verifier:
-        with self._lock:
-            if key in self._verifiers:
-                self._verifiers.move_to_end(key)
-                return self._verifiers[key]
+    def _verifier(self, key: str, built: list, stored: StoredVerifier | None, complete: bool) -> Verifier | None:
+        """The brand's verifier: the stored one when it names these references, else one
+        this process builds: now for a `complete` (batch) job, else in the background, the
+        brand not looked for until it is ready."""
         if stored is not None and stored.key == key:
-            return _cached(self._lock, self._verifiers, key, Verifier.from_bytes(stored.read()))
-        verifier = verifier_build([t for t, _ in built], [c for _, c in built])
-        logger.info("logo verifier for %s built in %.1f s (self-test P %.2f R %.2f)", built[0][0].label,
-                    verifier.seconds, verifier.precision, verifier.recall)  # fmt: skip
-        return _cached(self._lock, self._verifiers, key, verifier)
+            return verifier_shared(key, lambda: Verifier.from_bytes(stored.read()))
+        return (verifier_shared if complete else verifier_ready)(key, lambda: _verifier_build(built))
 
     def _template(self, reference: LogoReference) -> tuple[LogoTemplate, np.ndarray] | None:
         """Built once per reference image and kept (LRU): jobs share this process's cache."""
@@ -93,6 +90,13 @@ class LogosAnalyzer(Analyzer):
                 self._templates.move_to_end(reference.key)
                 return self._templates[reference.key]
         return _cached(self._lock, self._templates, reference.key, _template_build(reference))
+
+
+def _verifier_build(built: list[tuple[LogoTemplate, np.ndarray]]) -> Verifier:
+    verifier = verifier_build([t for t, _ in built], [c for _, c in built])
+    logger.info("logo verifier for %s built in %.1f s (self-test P %.2f R %.2f)", built[0][0].label,
+                verifier.seconds, verifier.precision, verifier.recall)  # fmt: skip
+    return verifier
 
 
 def verifier_key(reference_keys) -> str:
@@ -120,7 +124,7 @@ def brand_verifier_build(references: Sequence[LogoReference]) -> BrandVerifier:
     key = verifier_key(ref.key for ref in references)
     if not built:
         return BrandVerifier(key, None, warnings)
-    return BrandVerifier(key, verifier_build([t for t, _ in built], [c for _, c in built]), warnings)
+    return BrandVerifier(key, verifier_shared(key, lambda: _verifier_build(built)), warnings)
 
 
 def _unusable(found: tuple[LogoTemplate, np.ndarray] | None) -> str:
