@@ -41,11 +41,21 @@ export interface ReferenceImage {
   height: number;
 }
 
+/** The brand's logo verifier, built from its reference images on upload. */
+export interface LogoVerifier {
+  state: 'none' | 'building' | 'ready' | 'failed';
+  seconds: number | null;
+  precision: number | null; // self-test on held-back synthetic views
+  recall: number | null;
+  warnings: string[];
+}
+
 export interface Brand {
   id: number;
   name: string;
   aliases: string[];
   reference_images: ReferenceImage[];
+  verifier: LogoVerifier;
 }
 
 export interface ExposureSummary {

@@ -3,6 +3,9 @@ import { Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Api, Brand } from '../../core/api';
 
+const REFRESH_MS = 2000;
+const REFRESHES = 60; // a build takes seconds; stop asking after two minutes
+
 /** Brands to monitor: names and aliases (matched in on-screen text) and reference logos. */
 @Component({
   selector: 'app-brands-page',
@@ -37,7 +40,29 @@ export class BrandsPage implements OnInit {
       this.brands.update((brands) =>
         brands.map((b) => (b.id === brand.id ? { ...b, reference_images: [...b.reference_images, image] } : b)),
       );
+      void this.refreshWhileBuilding();
     });
+  }
+
+  protected verifierText(brand: Brand): string {
+    const v = brand.verifier;
+    if (v.state === 'building') return 'verifier: building…';
+    if (v.state === 'ready') {
+      const percent = (x: number | null) => `${Math.round((x ?? 0) * 100)} %`;
+      return `verifier ready in ${v.seconds?.toFixed(1)} s · self-test precision ${percent(v.precision)}, recall ${percent(v.recall)}`;
+    }
+    if (v.state === 'failed') return 'verifier: failed';
+    return 'no usable logo yet';
+  }
+
+  /** Reloads the brands until no verifier is building (bounded). */
+  private async refreshWhileBuilding(): Promise<void> {
+    for (let attempt = 0; attempt < REFRESHES; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
+      const brands = await this.api.brands();
+      this.brands.set(brands);
+      if (!brands.some((brand) => brand.verifier.state === 'building')) return;
+    }
   }
 
   protected async deleteBrand(brand: Brand): Promise<void> {
