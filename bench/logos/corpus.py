@@ -12,7 +12,8 @@ at a low quality. References are what users upload: PNG or JPEG, on white or on 
 coloured square with margins, one to three per brand, some transparent cut-outs.
 
 Truth boxes are the axis-aligned box of the warped glyph rectangle, as the acceptance
-scorer defines them.
+scorer defines them. Nothing here is shared with the detector's own synthetic views
+(`logo_verifier`): the corpus must not be made the way the detector expects.
 """
 
 from __future__ import annotations
