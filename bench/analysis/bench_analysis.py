@@ -127,8 +127,9 @@ def _logo_context():
     from ai_processing.analyzers.base import Context, LogoReference
     from ai_processing.tests.logo_scenes import SLUGS, icon_png
 
+    # complete: the verifiers are built before the first frame is timed, not in the background
     return Context(logos=tuple(LogoReference(i, slug, slug, lambda slug=slug: icon_png(slug))
-                               for i, slug in enumerate(SLUGS)))  # fmt: skip
+                               for i, slug in enumerate(SLUGS)), complete=True)  # fmt: skip
 
 
 def _logo_accuracy(context, per_brand: int) -> None:
