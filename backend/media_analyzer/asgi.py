@@ -8,9 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "media_analyzer.settings.develop
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from api.ws_auth import SessionOrTokenAuth  # noqa: E402  (needs Django set up first)
+from api.ws_auth import OriginOrToken, SessionOrTokenAuth  # noqa: E402  (needs Django set up first)
 from media_analyzer.lifespan import LifespanApp  # noqa: E402
 from media_analyzer.routing import websocket_urlpatterns  # noqa: E402
 
@@ -18,7 +17,7 @@ application = LifespanApp(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(SessionOrTokenAuth(URLRouter(websocket_urlpatterns))),
+            "websocket": OriginOrToken(SessionOrTokenAuth(URLRouter(websocket_urlpatterns))),
         }
     )
 )

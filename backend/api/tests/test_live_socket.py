@@ -18,11 +18,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
 
 
-async def connect(stream_id, user=None, token=None) -> WebsocketCommunicator:
+async def connect(stream_id, user=None, token=None, headers=ORIGIN) -> WebsocketCommunicator:
     if user is not None:
         token = (await sync_to_async(Token.objects.get_or_create)(user=user))[0].key
     query = f"?token={token}" if token else ""
-    communicator = WebsocketCommunicator(application, f"/ws/streams/{stream_id}/{query}", headers=ORIGIN)
+    communicator = WebsocketCommunicator(application, f"/ws/streams/{stream_id}/{query}", headers=headers)
     connected, _ = await communicator.connect()
     assert connected
     return communicator
@@ -76,6 +76,29 @@ async def test_anonymous_viewer_is_closed_4401(owned_stream):
 
 async def test_bad_token_is_closed_4401(owned_stream):
     await assert_closed_with(await connect(owned_stream.id, token="not-a-token"), 4401)
+
+
+async def test_a_token_client_without_an_origin_header_connects(user, owned_stream):
+    """Not a browser, so no other site can drive it: the token alone signs it in."""
+    socket = await connect(owned_stream.id, user=user, headers=[])
+
+    assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+    await socket.disconnect()
+
+
+async def test_without_an_origin_header_a_session_cookie_signs_nobody_in(user, owned_stream, client):
+    await sync_to_async(client.force_login)(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    await assert_closed_with(await connect(owned_stream.id, headers=[(b"cookie", cookie)]), 4401)
+
+
+async def test_a_foreign_origin_is_closed_4403_with_a_reason(user, owned_stream):
+    socket = await connect(owned_stream.id, user=user, headers=[(b"origin", b"https://evil.example")])
+
+    closed = await socket.receive_output(timeout=5)
+    assert closed["code"] == 4403 and "https://evil.example not allowed" in closed["reason"]
+    await socket.disconnect()
 
 
 async def test_another_users_stream_is_closed_4404(make_user, owned_stream):
