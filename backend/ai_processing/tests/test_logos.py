@@ -171,9 +171,14 @@ def test_the_cache_key_tells_apart_references_that_share_an_id_and_a_file_name()
 
 
 @pytest.mark.django_db(transaction=True)  # the build runs in a pool thread: it must see committed rows
-def test_the_verifier_is_built_on_upload_and_rebuilt_when_a_reference_is_deleted(settings, tmp_path, user):
-    from ai_processing.dispatch import pool_drain
+def test_the_verifier_is_built_on_upload_and_rebuilt_when_a_reference_is_deleted(settings, tmp_path, user,
+                                                                                   analysis_workers):  # fmt: skip
+    """Built off the request: in the in-process pool, or by a Celery worker on `batch`."""
     from ai_processing.models import Brand
+    from media_analyzer.tests.waits import until
+
+    def pool_drain():  # the build has finished when the brand is no longer building
+        assert until(lambda: Brand.objects.get(pk=brand.pk).verifier_state != "building", 120, interval_s=0.2)
 
     settings.MEDIA_ROOT = tmp_path
     brand = brand_create(owner=user, name="Nike")
