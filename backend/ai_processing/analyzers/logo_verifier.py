@@ -28,6 +28,8 @@ import numpy as np
 from ai_processing.analyzers.logo_shapes import LogoTemplate, Proposal, foreground, proposals
 
 MIN_PROPOSAL = 0.7  # silhouette correlation a region needs before it is verified
+# A verifier with nothing to learn from gives 0.8 (the analyzer's bar) at this silhouette.
+UNTRAINED_MIN_SILHOUETTE, UNTRAINED_STEEPNESS = 0.85, 20.0
 VIEWS = 70  # synthetic views of the brand per build
 VIEW_SIDE = 360  # px, working scale
 HELD_BACK = 0.2
@@ -188,9 +190,11 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
     train_x, train_y = np.array(train_x), np.array(train_y)
     mean, scale = train_x.mean(axis=0), train_x.std(axis=0) + 1e-3
     if train_y.min() == train_y.max():
-        # Nothing natural or flat looks like this logo in its colour (yellow marks, often):
-        # what passes the silhouette is accepted.
-        weights, bias = np.zeros(train_x.shape[1]), 3.0
+        # Nothing natural or flat gave a proposal to learn from (yellow marks, often): with
+        # no evidence against, the silhouette alone decides, at a stricter score.
+        weights = np.zeros(train_x.shape[1])
+        weights[0] = UNTRAINED_STEEPNESS * scale[0]
+        bias = UNTRAINED_STEEPNESS * (mean[0] - UNTRAINED_MIN_SILHOUETTE) + np.log(0.8 / 0.2)
     else:
         model = LogisticRegression(C=0.02, max_iter=500, class_weight="balanced")
         model.fit((train_x - mean) / scale, train_y)
