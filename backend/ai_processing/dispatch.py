@@ -35,8 +35,8 @@ _VERIFIERS = BackgroundPool("verifiers", lambda: 1)  # one build at a time: anal
 
 
 def pool_drain() -> None:
+    _POOL.drain()  # first: its jobs queue logo rechecks behind the verifier builds
     _VERIFIERS.drain()
-    _POOL.drain()
 
 
 def verifier_dispatch(brand_id: int) -> None:
@@ -47,6 +47,28 @@ def verifier_dispatch(brand_id: int) -> None:
         build_brand_verifier.apply_async(args=[brand_id], queue="batch")
     else:
         _VERIFIERS.submit(_build_in_pool, brand_id)
+
+
+def logos_recheck_dispatch(segment_id: int) -> None:
+    """Queues a second logo pass over a segment behind the verifier builds: on the batch
+    queue, or in process after the builds queued so far (one thread, in order)."""
+    if settings.CELERY_BROKER_URL:
+        from ai_processing.tasks import recheck_segment_logos
+
+        recheck_segment_logos.apply_async(args=[segment_id], queue="batch")
+    else:
+        _VERIFIERS.submit(_recheck_in_pool, segment_id)
+
+
+def _recheck_in_pool(segment_id: int) -> None:
+    from ai_processing.pipeline import segment_logos_recheck
+
+    try:
+        segment_logos_recheck(segment_id)
+    except Exception:
+        logger.exception("segment %s could not be rechecked for logos", segment_id)
+    finally:
+        close_old_connections()
 
 
 def _build_in_pool(brand_id: int) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from ai_processing.analyzers.base import BrandName, Context, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
+from ai_processing.dispatch import logos_recheck_dispatch
 from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
 from ai_processing.models import Brand, BrandReferenceImage
@@ -34,6 +35,7 @@ from streaming.models import MediaSegment, Stream
 logger = logging.getLogger(__name__)
 State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
+LOGOS = "logos"
 
 
 def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
@@ -64,6 +66,7 @@ class _Analysed:
     timings: dict[str, float] = field(default_factory=dict)  # ms per analyzer, summed
     errors: list[str] = field(default_factory=list)
     thumbnails: dict[int, bytes] = field(default_factory=dict)  # evidence: each brand's first sighting
+    awaiting_verifiers: set[int] = field(default_factory=set)  # brands not looked for yet
 
 
 def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
@@ -85,14 +88,38 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     FRAMES_ANALYSED.inc(len(analysed.pts))
     if owns_state:
         _exposure_record(segment, analysed.thumbnails)
+    if analysed.awaiting_verifiers:
+        logos_recheck_dispatch(segment.pk)
     return State.DONE
 
 
-def _analysed(segment: MediaSegment, analyzers: list) -> _Analysed:
-    """Decodes and samples the segment and runs the analyzers on it, chunk by chunk."""
+def segment_logos_recheck(segment_id: int) -> str:
+    """Looks for logos again in a done segment that a live job analysed while some brands'
+    verifiers were still being built (a brand added just before the stream started), this
+    time waiting for them. Its logo results replace the earlier ones and its exposure is
+    derived again; the segment's state is left as it is."""
+    segment = MediaSegment.objects.select_related("stream").filter(pk=segment_id, state=State.DONE).first()
+    logos = analyzer_get(LOGOS)
+    if segment is None or logos is None or LOGOS not in segment.stream.enabled_analyzers:
+        return "nothing to recheck"
+    try:
+        analysed = _analysed(segment, [logos], complete=True)
+    except (av.FFmpegError, OSError, IndexError) as exc:  # the segment's file expired meanwhile
+        logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
+        return "segment unreadable"
+    timings = {key: round(total / max(len(analysed.pts), 1), 2) for key, total in analysed.timings.items()}
+    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
+                  analyzers=[LOGOS], owns_state=False, note="; ".join(analysed.errors))  # fmt: skip
+    _exposure_record(segment, analysed.thumbnails)
+    return "rechecked"
+
+
+def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False) -> _Analysed:
+    """Decodes and samples the segment and runs the analyzers on it, chunk by chunk.
+    `complete`: wait for every brand's verifier, whatever the stream's mode."""
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
-    brands, context = BrandMatcher(owned), _context(stream, owned)
+    brands, context = BrandMatcher(owned), _context(stream, owned, complete)
     analysed = _Analysed()
     for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
         analysed.pts.extend(frame.pts for frame in chunk)
@@ -100,6 +127,7 @@ def _analysed(segment: MediaSegment, analyzers: list) -> _Analysed:
         found = [brands.link(frame_findings) for frame_findings in found]
         _keep_thumbnails(chunk, found, analysed.thumbnails)
         analysed.findings.extend(found)
+    analysed.awaiting_verifiers = context.awaiting_verifiers
     return analysed
 
 
@@ -132,7 +160,7 @@ def _keep_thumbnails(chunk: list[Frame], found, thumbnails: dict[int, bytes]) ->
                 thumbnails[brand_id] = thumbnail_jpeg(frame.image, finding.box)
 
 
-def _context(stream: Stream, brands: list[Brand]) -> Context:
+def _context(stream: Stream, brands: list[Brand], complete: bool = False) -> Context:
     """The stream owner's brands and logo references (their files are read only by
     analyzers whose cache lacks them), and the configured scene classes."""
     references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
@@ -144,7 +172,7 @@ def _context(stream: Stream, brands: list[Brand]) -> Context:
         for brand_id, key in Brand.objects.filter(owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY)
         .values_list("pk", "verifier_key")
     )
-    complete = stream.processing_mode == Stream.Mode.BATCH
+    complete = complete or stream.processing_mode == Stream.Mode.BATCH
     return Context(logos=logos, verifiers=verifiers, complete=complete, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
                    brands=tuple(BrandName(brand.pk, brand.name) for brand in brands))  # fmt: skip
 

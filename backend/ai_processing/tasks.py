@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from ai_processing.pipeline import segment_analyze
+from ai_processing.pipeline import segment_analyze, segment_logos_recheck
 
 
 @shared_task(
@@ -24,3 +24,9 @@ def build_brand_verifier(brand_id: int) -> None:
     from ai_processing.services import brand_verifier_build
 
     brand_verifier_build(brand_id=brand_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError),
+             retry_backoff=2, max_retries=5)  # fmt: skip
+def recheck_segment_logos(segment_id: int) -> str:
+    return segment_logos_recheck(segment_id)

@@ -72,6 +72,9 @@ class Context:
     complete: bool = False
     scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
     brands: tuple[BrandName, ...] = ()  # the stream owner's brands, for zero-shot classification
+    # Filled by the analyzers: brands a live job could not look for yet (their logo verifier
+    # is still being built). The job checks its segment again for them once they are built.
+    awaiting_verifiers: set[int] = field(default_factory=set, compare=False)
 
 
 NO_CONTEXT = Context()

@@ -223,3 +223,32 @@ def test_a_live_job_never_waits_for_a_verifier_build(logos):
     assert logos.analyze([shown], live) == [[]]
     assert pending_builds_wait(timeout=60)
     assert [f.label for f in logos.analyze([shown], live)[0]] == ["starbucks"]
+
+
+@pytest.mark.django_db(transaction=True)  # the recheck runs in a pool thread or a Celery worker
+def test_segments_analysed_before_a_brands_verifier_is_built_are_checked_again(settings, tmp_path, stream, user,
+                                                                                 analysis_workers):  # fmt: skip
+    """A brand added just before the stream starts: the live job does not wait for its
+    verifier, and once it is built the segment is checked again, so nothing shown
+    meanwhile is lost from the results or the exposure."""
+    from ai_processing.models import BrandReferenceImage
+    from ai_processing.pipeline import segment_analyze
+    from ai_processing.tests.test_pipeline import make_segment, segment_with_frames
+    from exposure.models import BrandAppearance
+    from media_analyzer.tests.waits import until
+
+    settings.MEDIA_ROOT = tmp_path
+    brand = brand_create(owner=user, name="Spotify")
+    # The reference row alone: no build queued, so the live job cannot have a verifier yet.
+    BrandReferenceImage.objects.create(brand=brand, image=SimpleUploadedFile("s.png", icon_png("spotify"), "image/png"))
+    shown = scene(np.random.default_rng(9), "spotify", width=160)
+    stream.enabled_analyzers = ["logos"]
+    stream.save()
+    segment = make_segment(stream, segment_with_frames(tmp_path, [shown.image] * 30))
+
+    assert segment_analyze(segment.pk) == "done"
+
+    sightings = Detection.objects.filter(frame__segment=segment, kind="logo", brand=brand)
+    assert until(sightings.exists, 120, interval_s=0.2), "the segment was not checked again for the brand"
+    assert until(BrandAppearance.objects.filter(stream=stream, brand=brand).exists, 30, interval_s=0.2)
+    assert Detection.objects.filter(frame__segment=segment, kind="logo").exclude(brand=brand).count() == 0

@@ -35,7 +35,7 @@ class LogosAnalyzer(Analyzer):
 
     def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         stored = {verifier.brand_id: verifier for verifier in context.verifiers}
-        brands = self._brands(context.logos, stored, context.complete)
+        brands = self._brands(context, stored)
         if not brands:
             return [[] for _ in frames]
         return [self._found(frame.image, brands) for frame in frames]
@@ -60,19 +60,22 @@ class LogosAnalyzer(Analyzer):
             for x, y, w, h in [proposal.box]
         ]
 
-    def _brands(self, references: Sequence[LogoReference], stored: dict[int, StoredVerifier], complete: bool):
+    def _brands(self, context: Context, stored: dict[int, StoredVerifier]):
         """Per brand: its usable templates and its verifier: the one built on upload when it
-        was built from these references, else one built here, once per set of references."""
+        was built from these references, else one built here, once per set of references.
+        A brand whose verifier a live job cannot have yet is named in the context."""
         by_brand: dict[int, list[LogoReference]] = defaultdict(list)
-        for reference in references:
+        for reference in context.logos:
             by_brand[reference.brand_id].append(reference)
         brands = {}
         for brand_id, refs in by_brand.items():
             built = [found for found in map(self._template, refs) if found is not None]
             key = verifier_key(ref.key for ref in refs)
-            verifier = self._verifier(key, built, stored.get(brand_id), complete) if built else None
+            verifier = self._verifier(key, built, stored.get(brand_id), context.complete) if built else None
             if verifier is not None:
                 brands[brand_id] = ([t for t, _ in built], verifier)
+            elif built:
+                context.awaiting_verifiers.add(brand_id)
         return brands
 
     def _verifier(self, key: str, built: list, stored: StoredVerifier | None, complete: bool) -> Verifier | None:
