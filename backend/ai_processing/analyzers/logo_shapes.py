@@ -309,18 +309,21 @@ def _view_score(region: np.ndarray, shape: Shape, view: View) -> float:
 
 
 def _shape(mask: np.ndarray) -> Shape | None:
-    ys, xs = np.nonzero(mask)
-    if len(xs) < 16:
+    """From the image moments (one pass in C) and the convex hull: the farthest whitened
+    pixel of a silhouette is one of its hull's corners."""
+    moments = cv2.moments(mask.view(np.uint8) if mask.dtype == bool else mask, binaryImage=True)
+    area = moments["m00"]
+    if area < 16:
         return None
-    points = np.stack([xs, ys], axis=1).astype(np.float64)
-    centre = points.mean(axis=0)
-    values, vectors = np.linalg.eigh(np.cov(points - centre, rowvar=False))
+    centre = np.array([moments["m10"], moments["m01"]]) / area
+    covariance = np.array([[moments["mu20"], moments["mu11"]], [moments["mu11"], moments["mu02"]]]) / area
+    values, vectors = np.linalg.eigh(covariance)
     if values.min() <= 1e-6:
         return None
     whiten = vectors @ np.diag(values**-0.5) @ vectors.T
-    radius = float(np.linalg.norm((points - centre) @ whiten.T, axis=1).max())
-    hull = cv2.contourArea(cv2.convexHull(_row_ends(mask)))
-    return Shape(centre, whiten, radius, min(1.0, len(xs) / max(hull, 1.0)))
+    hull = cv2.convexHull(_row_ends(mask))[:, 0]
+    radius = float(np.linalg.norm((hull - centre) @ whiten.T, axis=1).max())
+    return Shape(centre, whiten, radius, min(1.0, area / max(cv2.contourArea(hull), 1.0)))
 
 
 def _row_ends(mask: np.ndarray) -> np.ndarray:

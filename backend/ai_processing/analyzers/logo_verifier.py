@@ -15,10 +15,8 @@ rest of the synthetic views. A fifth of the views are held back to measure it.
 from __future__ import annotations
 
 import io
-import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cache
 
@@ -116,9 +114,12 @@ def _hog(image: np.ndarray) -> np.ndarray:
 _BUILT: dict[str, Verifier] = {}
 _BUILDING: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
-_PENDING: dict[str, Future] = {}
-_BACKGROUND = ThreadPoolExecutor(2, thread_name_prefix="logo-verifier")  # two cores here
-logger = logging.getLogger(__name__)
+
+
+def verifier_cached(key: str) -> Verifier | None:
+    """The verifier named `key` if this process has it, without building it."""
+    with _GUARD:
+        return _BUILT.get(key)
 
 
 def verifier_shared(key: str, build) -> Verifier:
@@ -139,34 +140,6 @@ def verifier_shared(key: str, build) -> Verifier:
             while len(_BUILT) > SHARED_VERIFIERS:
                 _BUILT.pop(next(iter(_BUILT)))
         return verifier
-
-
-def verifier_ready(key: str, build) -> Verifier | None:
-    """The verifier named `key` if this process has it; else None, and it is built in the
-    background: a live job never waits seconds for a build."""
-    with _GUARD:
-        if key in _BUILT:
-            return _BUILT[key]
-        if key not in _PENDING:
-            _PENDING[key] = _BACKGROUND.submit(_build_pending, key, build)
-    return None
-
-
-def pending_builds_wait(timeout: float) -> bool:
-    """Waits for the background builds asked for so far; True when all have finished."""
-    with _GUARD:
-        pending = list(_PENDING.values())
-    return not wait(pending, timeout).not_done
-
-
-def _build_pending(key: str, build) -> None:
-    try:
-        verifier_shared(key, build)
-    except Exception:
-        logger.exception("logo verifier %s could not be built", key)
-    finally:
-        with _GUARD:
-            _PENDING.pop(key, None)
 
 
 def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], seed: int = 0) -> Verifier:

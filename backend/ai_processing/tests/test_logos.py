@@ -213,16 +213,16 @@ def _plain_rectangle() -> bytes:
 
 
 def test_a_live_job_never_waits_for_a_verifier_build(logos):
-    """Realtime: a brand whose verifier is not built yet is not looked for in this job; it
-    is built in the background and found once ready."""
-    from ai_processing.analyzers.logo_verifier import pending_builds_wait
-
+    """Realtime: a brand whose verifier is not built yet is not looked for, and the job is
+    told which (its segment is checked again later); a complete job builds it and finds it."""
     shown = Frame(0.0, scene(np.random.default_rng(3), "starbucks", width=200, max_angle=10).image)
-    live = Context(logos=(LogoReference(7, "starbucks", "live-starbucks", lambda: icon_png("starbucks")),))
+    reference = LogoReference(7, "starbucks", "live-starbucks", lambda: icon_png("starbucks"))
+    live = Context(logos=(reference,))
 
     assert logos.analyze([shown], live) == [[]]
-    assert pending_builds_wait(timeout=60)
-    assert [f.label for f in logos.analyze([shown], live)[0]] == ["starbucks"]
+    assert live.awaiting_verifiers == {7}
+    assert [f.label for f in logos.analyze([shown], Context(logos=(reference,), complete=True))[0]] == ["starbucks"]
+    assert [f.label for f in logos.analyze([shown], Context(logos=(reference,)))[0]] == ["starbucks"]  # built now
 
 
 @pytest.mark.django_db(transaction=True)  # the recheck runs in a pool thread or a Celery worker

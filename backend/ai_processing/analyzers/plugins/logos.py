@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.logo_shapes import LogoTemplate, proposals, suppressed, template_build, work_lab
-from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_ready, verifier_shared
+from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_cached, verifier_shared
 
 logger = logging.getLogger(__name__)
 KEY = "logos"
@@ -80,11 +80,11 @@ class LogosAnalyzer(Analyzer):
 
     def _verifier(self, key: str, built: list, stored: StoredVerifier | None, complete: bool) -> Verifier | None:
         """The brand's verifier: the stored one when it names these references, else one
-        this process builds: now for a `complete` (batch) job, else in the background, the
-        brand not looked for until it is ready."""
+        this process builds for a `complete` job (batch, or a recheck). A live job never
+        builds one: it awaits the stored one, and its segment is checked again then."""
         if stored is not None and stored.key == key:
             return verifier_shared(key, lambda: Verifier.from_bytes(stored.read()))
-        return (verifier_shared if complete else verifier_ready)(key, lambda: _verifier_build(built))
+        return verifier_shared(key, lambda: _verifier_build(built)) if complete else verifier_cached(key)
 
     def _template(self, reference: LogoReference) -> tuple[LogoTemplate, np.ndarray] | None:
         """Built once per reference image and kept (LRU): jobs share this process's cache."""
