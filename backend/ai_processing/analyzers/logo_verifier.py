@@ -38,7 +38,13 @@ RING = 4  # px at working scale: the surround a logo's edge is compared with
 NEGATIVE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "coins", "hubble_deep_field",
                    "immunohistochemistry", "horse", "page", "clock", "moon", "grass", "gravel", "brick",
                    "retina", "cell", "text")  # fmt: skip
-NEGATIVE_CROPS = 1  # per photo
+# Each photo as a frame shows it at working scale (960 x 540), and a closer crop.
+NEGATIVE_SIZES = ((960, 540, 1.0), (640, 360, 1.6))
+# Negatives are mined below the proposal bar: at 0.7 the bundled photos gave 0-8 regions per
+# brand, too few to learn what a natural region looks like (the dev split's black marks then
+# passed dark blobs at 0.9-0.99).
+NEGATIVE_MIN_PROPOSAL = 0.5
+MAX_NEGATIVES = 1500
 SHARED_VERIFIERS = 256  # kept per process
 
 
@@ -154,10 +160,11 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
         x, y = _labelled(cv2.cvtColor(view, cv2.COLOR_RGB2LAB), templates, box)
         (test_x if index < VIEWS * HELD_BACK else train_x).extend(x)
         (test_y if index < VIEWS * HELD_BACK else train_y).extend(y)
-    for image in _negative_views(templates[0]):
-        x, y = _labelled(image, templates, None)
-        train_x.extend(x)
-        train_y.extend(y)
+    negatives = [x for image in _negative_views(templates[0]) for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]]
+    if len(negatives) > MAX_NEGATIVES:
+        negatives = [negatives[i] for i in rng.choice(len(negatives), MAX_NEGATIVES, replace=False)]
+    train_x.extend(negatives)
+    train_y.extend([0] * len(negatives))
     if not train_x:  # no proposal anywhere: an empty training set still makes a verifier
         train_x, train_y = [np.zeros(_FEATURES)], [0]
     train_x, train_y = np.array(train_x), np.array(train_y)
@@ -185,11 +192,11 @@ def _self_test(verifier: Verifier, x: np.ndarray, y: np.ndarray) -> tuple[float,
     return float(true / max(accepted.sum(), 1)), float(true / max((y == 1).sum(), 1))
 
 
-def _labelled(lab: np.ndarray, templates: list[LogoTemplate], box) -> tuple[list, list]:
+def _labelled(lab: np.ndarray, templates: list[LogoTemplate], box, min_score: float = MIN_PROPOSAL) -> tuple[list, list]:
     """Features and labels of the proposals in a view: 1 on the logo, 0 off it, none for
     the in-between (a part of the logo is neither)."""
     xs, ys = [], []
-    for proposal in proposals(lab, templates, MIN_PROPOSAL):
+    for proposal in proposals(lab, templates, min_score):
         overlap = 0.0 if box is None else _iou(proposal.box, box)  # a view whose logo fell outside has none
         if overlap >= 0.5 or overlap < 0.2:
             xs.append(features(lab, proposal))
@@ -281,14 +288,14 @@ def _negative_views(template: LogoTemplate) -> list[np.ndarray]:
 @cache
 def _natural_negatives() -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(2)
-    return tuple(cv2.cvtColor(_photo_crop(rng, 640, 360, name), cv2.COLOR_RGB2LAB)
-                 for name in NEGATIVE_PHOTOS for _ in range(NEGATIVE_CROPS))  # fmt: skip
+    return tuple(cv2.cvtColor(_photo_crop(rng, width, height, name, zoom), cv2.COLOR_RGB2LAB)
+                 for name in NEGATIVE_PHOTOS for width, height, zoom in NEGATIVE_SIZES)  # fmt: skip
 
 
-def _photo_crop(rng, width: int, height: int, name: str | None = None) -> np.ndarray:
+def _photo_crop(rng, width: int, height: int, name: str | None = None, zoom: float | None = None) -> np.ndarray:
     photo = _photo(name or NEGATIVE_PHOTOS[rng.integers(len(NEGATIVE_PHOTOS))])
     h, w = photo.shape[:2]
-    zoom = rng.uniform(1.0, 2.0)
+    zoom = rng.uniform(1.0, 2.0) if zoom is None else zoom
     cw, ch = int(w / zoom), int(h / zoom)
     x, y = rng.integers(0, w - cw + 1), rng.integers(0, h - ch + 1)
     crop = cv2.resize(photo[y : y + ch, x : x + cw], (width, height), interpolation=cv2.INTER_AREA)
