@@ -217,8 +217,10 @@ def logo_correction_add(*, brand: Brand, kind: str, crop: Crop, stream: Stream |
     from ai_processing.analyzers.logo_corrections import crop_png
 
     x, y, w, h = crop.box
+    height, width = crop.image.shape[:2]
     correction = LogoCorrection(brand=brand, kind=kind, stream=stream, pts=pts, box_x=x, box_y=y, box_w=w, box_h=h)
     correction.image.save(f"{brand.pk}-{kind}.png", ContentFile(crop_png(crop)), save=False)
+    correction.width, correction.height = width, height  # a ContentFile has no dimensions to read
     correction.save()
     if rebuild:
         brand_verifier_request(brand=brand)

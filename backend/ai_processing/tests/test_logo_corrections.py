@@ -125,3 +125,54 @@ def test_a_crop_keeps_a_margin_around_the_box_at_working_scale():
 
     assert isinstance(crop, Crop) and crop.box == (29, 29, 96, 54)  # 0.3 x 96 = 29 px each side
     assert crop.image.shape[:2] == (54 + 2 * 29, 96 + 2 * 29)
+
+
+@pytest.mark.django_db(transaction=True)  # the rebuild and the recheck run in a pool thread or a Celery worker
+def test_missed_here_finds_the_logo_in_that_segment_and_its_exposure(settings, tmp_path, stream, user,
+                                                                      analysis_workers):  # fmt: skip
+    from ai_processing.models import Brand, Detection, LogoCorrection
+    from ai_processing.pipeline import segment_analyze
+    from ai_processing.services import brand_create, brand_reference_image_add, logo_missed
+    from ai_processing.tests.test_pipeline import make_segment, segment_with_frames
+    from exposure.models import BrandAppearance
+    from media_analyzer.tests.waits import until
+
+    settings.MEDIA_ROOT = tmp_path
+    brand = brand_create(owner=user, name="Coca-Cola")
+    brand_reference_image_add(brand=brand, image=SimpleUploadedFile("c.png", icon_png("cocacola"), "image/png"))
+    assert until(lambda: Brand.objects.get(pk=brand.pk).verifier_state == "ready", 120, interval_s=0.2)
+    stream.enabled_analyzers = ["logos"]
+    stream.save()
+    segment = make_segment(stream, segment_with_frames(tmp_path, [missed_cocacola().image] * 30))
+    assert segment_analyze(segment.pk) == "done"
+    sightings = Detection.objects.filter(frame__segment=segment, brand=brand)
+    assert not sightings.exists()  # the detector misses it
+
+    correction = logo_missed(stream=stream, brand=brand, pts=segment.start_pts + 1.0)  # no box: its best candidate
+
+    assert correction.kind == "positive" and correction.image and LogoCorrection.objects.count() == 1
+    assert until(sightings.exists, 120, interval_s=0.2), "the segment was not checked again"
+    # Its silhouette is under the proposal bar: only its likeness to the positive finds it.
+    assert {s.extra["why"]["correction"]["kind"] for s in sightings} == {"positive"}
+    assert until(BrandAppearance.objects.filter(stream=stream, brand=brand).exists, 30, interval_s=0.2)
+    assert until(lambda: Brand.objects.get(pk=brand.pk).verifier_state == "ready", 120, interval_s=0.2)
+    assert correction.cache_key() in Brand.objects.get(pk=brand.pk).verifier_key  # rebuilt with it
+
+
+@pytest.mark.django_db
+def test_missed_here_where_nothing_was_analysed_or_nothing_is_outlined(settings, tmp_path, stream, user):
+    from ai_processing.services import CorrectionError, brand_create, brand_reference_image_add, logo_missed
+    from ai_processing.tests.logo_scenes import photo
+    from ai_processing.tests.test_pipeline import make_segment, segment_with_frames
+
+    settings.MEDIA_ROOT = tmp_path
+    brand = brand_create(owner=user, name="Coca-Cola")
+    brand_reference_image_add(brand=brand, image=SimpleUploadedFile("c.png", icon_png("cocacola"), "image/png"))
+    segment = make_segment(stream, segment_with_frames(tmp_path, [photo("coffee")] * 15))
+    segment.state = "done"
+    segment.save()
+
+    with pytest.raises(CorrectionError, match="no analysed segment"):
+        logo_missed(stream=stream, brand=brand, pts=segment.start_pts + 60)
+    with pytest.raises(CorrectionError, match="draw the box"):
+        logo_missed(stream=stream, brand=brand, pts=segment.start_pts + 0.5, box=(0.1, 0.1, 0.2, 0.2))
