@@ -1,10 +1,11 @@
-"""Writes to brands and their reference images."""
+"""Writes to brands, their reference images and logo corrections, and analysis results."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import av
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -250,7 +251,7 @@ def logo_missed(*, stream: Stream, brand: Brand, pts: float | None = None, at: d
     offset = (pts - segment.start_pts) if pts is not None else (at - segment.program_date_time).total_seconds()
     try:
         found_offset, image = _frame_at(segment, offset)
-    except (OSError, ValueError) as exc:
+    except (av.FFmpegError, OSError, ValueError) as exc:
         raise CorrectionError(f"the video of that moment is no longer available ({exc})") from exc
     box = box or _best_candidate(brand, image)
     crop = crop_at(image, box)

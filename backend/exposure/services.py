@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import av
 from django.db import transaction
 
 from ai_processing.analyzers.logo_corrections import NEGATIVE, crop_at
@@ -81,7 +82,7 @@ def _negative_crop(sighting):
     segment = sighting.frame.segment
     try:
         _, image = frame_at(segment.file.path, sighting.pts - segment.start_pts)
-    except (OSError, ValueError) as exc:
+    except (av.FFmpegError, OSError, ValueError) as exc:
         logger.info("no negative cut for detection %s: %s", sighting.pk, exc)
         return None
     return sighting, crop_at(image, (sighting.x, sighting.y, sighting.w, sighting.h))
