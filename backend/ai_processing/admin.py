@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
+from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis, LogoCorrection
 
 
 class ReferenceImageInline(admin.TabularInline):
@@ -23,3 +23,9 @@ class FrameAnalysisAdmin(admin.ModelAdmin):
 class DetectionAdmin(admin.ModelAdmin):
     list_display = ["stream", "pdt", "kind", "label", "confidence"]
     list_filter = ["kind", "analyzer"]
+
+
+@admin.register(LogoCorrection)
+class LogoCorrectionAdmin(admin.ModelAdmin):
+    list_display = ["brand", "kind", "stream", "pts", "created_at"]
+    list_filter = ["kind"]

@@ -26,3 +26,17 @@ def frames_sampled(path: str, fps: float) -> Iterator[tuple[float, np.ndarray]]:
             yield offset, frame.to_ndarray(format="rgb24")
             while next_offset <= offset + 1e-6:
                 next_offset += interval
+
+
+def frame_at(path: str, offset: float) -> tuple[float, np.ndarray]:
+    """The decoded frame nearest `offset` seconds from the segment's first frame, and its
+    offset: a correction is cut from the very frame the analyzer saw."""
+    best: tuple[float, np.ndarray] | None = None
+    for found, image in frames_sampled(path, 1000.0):  # every frame
+        if best is None or abs(found - offset) < abs(best[0] - offset):
+            best = (found, image)
+        if found > offset:
+            break
+    if best is None:
+        raise ValueError("the segment has no video frames")
+    return best

@@ -54,6 +54,47 @@ class BrandReferenceImage(models.Model):
         return ":".join(map(str, parts))
 
 
+class LogoCorrection(models.Model):
+    """A user's correction of the logos found, from the exposure report: "not this brand"
+    on an appearance (a negative) or "missed here" at a moment (a positive). It is used at
+    once by the logos analyzer, and in the brand's next verifier build."""
+
+    class Kind(models.TextChoices):
+        NEGATIVE = "negative"
+        POSITIVE = "positive"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The frame around the logo at the analyzer's working scale (540 lines), with a margin.
+    image = models.ImageField(upload_to="corrections/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    # The logo inside the crop, px.
+    box_x = models.PositiveIntegerField()
+    box_y = models.PositiveIntegerField()
+    box_w = models.PositiveIntegerField()
+    box_h = models.PositiveIntegerField()
+    stream = models.ForeignKey(Stream, null=True, blank=True, on_delete=models.SET_NULL, related_name="logo_corrections")
+    pts = models.FloatField(null=True, blank=True, help_text="Seconds from the stream's start of the frame it came from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def image_read(self) -> bytes:
+        with self.image.open("rb") as file:
+            return file.read()
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.box_x, self.box_y, self.box_w, self.box_h
+
+    def cache_key(self) -> str:
+        """Names it in verifier keys and feature caches; the creation time because SQLite
+        reuses row ids after a deletion (as for reference images)."""
+        return f"correction:{self.pk}:{self.kind}:{self.created_at.isoformat()}:{self.brand_id}"
+
+
 class FrameAnalysis(models.Model):
     """The results of every analyzer for one sampled frame."""
 

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from ai_processing.analyzers.base import BrandName, Context, Finding, Frame, LogoReference, StoredVerifier
+from ai_processing.analyzers.base import BrandName, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.dispatch import logos_recheck_dispatch
 from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
-from ai_processing.models import Brand, BrandReferenceImage
+from ai_processing.models import Brand, BrandReferenceImage, LogoCorrection
 from ai_processing.services import results_store
 from exposure.evidence import thumbnail_jpeg
 from exposure.services import exposure_record
@@ -174,7 +174,14 @@ def _context(stream: Stream, brands: list[Brand], complete: bool = False) -> Con
     )
     complete = complete or stream.processing_mode == Stream.Mode.BATCH
     return Context(logos=logos, verifiers=verifiers, complete=complete, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
-                   brands=tuple(BrandName(brand.pk, brand.name) for brand in brands))  # fmt: skip
+                   brands=tuple(BrandName(brand.pk, brand.name) for brand in brands),
+                   logo_corrections=_logo_corrections(stream))  # fmt: skip
+
+
+def _logo_corrections(stream: Stream) -> tuple[CorrectedLogo, ...]:
+    """The owner's corrections; their crops are read only by analyzers whose cache lacks them."""
+    return tuple(CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
+                 for fix in LogoCorrection.objects.filter(brand__owner_id=stream.owner_id))  # fmt: skip
 
 
 def _verifier_reader(brand_id: int):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ai_processing.analyzers.base import AnalyzerStatus
 from ai_processing.analyzers.registry import analyzer_types
 from ai_processing.messages import frame_message
-from ai_processing.models import Brand, Detection, FrameAnalysis
+from ai_processing.models import Brand, Detection, FrameAnalysis, LogoCorrection
 from streaming.models import MediaSegment, Stream
 
 
@@ -50,8 +50,12 @@ def frame_list(
 
 
 def brand_visible_to(user: AbstractBaseUser) -> QuerySet[Brand]:
-    brands = Brand.objects.prefetch_related("reference_images")
+    brands = Brand.objects.prefetch_related("reference_images", "corrections")
     return brands if user.is_staff else brands.filter(owner=user)
+
+
+def logo_corrections_of(brand: Brand) -> QuerySet[LogoCorrection]:
+    return LogoCorrection.objects.filter(brand=brand).select_related("stream").order_by("-created_at", "-id")
 
 
 def analyzer_statuses() -> list[AnalyzerStatus]:

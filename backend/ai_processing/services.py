@@ -1,20 +1,26 @@
-"""Writes to brands and their reference images."""
+"""Writes to brands, their reference images and logo corrections, and analysis results."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+import av
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from ai_processing.analyzers.base import Finding
 from ai_processing.messages import frame_message, segment_message, segment_summary
-from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis
+from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis, LogoCorrection
 from media_analyzer.events import broadcast
 from media_analyzer.files import files_delete_on_commit
-from streaming.models import MediaSegment
+from streaming.models import MediaSegment, Stream
+
+if TYPE_CHECKING:
+    from ai_processing.analyzers.logo_corrections import Crop
 
 
 def brand_create(*, owner: AbstractBaseUser, name: str, aliases: list[str] | None = None) -> Brand:
@@ -33,6 +39,7 @@ def brand_update(*, brand: Brand, name: str | None = None, aliases: list[str] | 
 @transaction.atomic
 def brand_delete(*, brand: Brand) -> None:
     files_delete_on_commit(reference.image for reference in brand.reference_images.all())
+    files_delete_on_commit(correction.image for correction in brand.corrections.all())
     brand.delete()
 
 
@@ -61,15 +68,15 @@ def brand_verifier_build(*, brand_id: int) -> None:
 
     references = list(BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand"))
     try:
-        built = build([LogoReference(r.brand_id, r.brand.name, r.cache_key(), r.image_read) for r in references])
+        built = build([LogoReference(r.brand_id, r.brand.name, r.cache_key(), r.image_read) for r in references],
+                      _corrected_logos(brand_id))  # fmt: skip
     except Exception as exc:  # stored as the brand's state: the brand page shows it
         Brand.objects.filter(pk=brand_id).update(verifier_state=Brand.VerifierState.FAILED,
                                                  verifier_warnings=[f"building the verifier failed: {exc}"])  # fmt: skip
         raise
     with transaction.atomic():
         brand = Brand.objects.select_for_update().filter(pk=brand_id).first()
-        current = sorted(r.cache_key() for r in BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand"))
-        if brand is None or current != sorted(r.cache_key() for r in references):
+        if brand is None or _verifier_key_now(brand_id) != built.key:
             return
         verifier = built.verifier
         brand.verifier = verifier.to_bytes() if verifier else None
@@ -80,6 +87,22 @@ def brand_verifier_build(*, brand_id: int) -> None:
         brand.verifier_recall = round(verifier.recall, 3) if verifier else None
         brand.verifier_warnings = built.warnings
         brand.save()
+
+
+def _corrected_logos(brand_id: int):
+    from ai_processing.analyzers.base import CorrectedLogo
+
+    return [CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
+            for fix in LogoCorrection.objects.filter(brand_id=brand_id)]  # fmt: skip
+
+
+def _verifier_key_now(brand_id: int) -> str:
+    """The key of the verifier the brand's current references and corrections make."""
+    from ai_processing.analyzers.plugins.logos import verifier_key
+
+    references = BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand")
+    corrections = LogoCorrection.objects.filter(brand_id=brand_id)
+    return verifier_key((r.cache_key() for r in references), (fix.cache_key() for fix in corrections))
 
 
 def _clean_aliases(aliases: list[str]) -> list[str]:
@@ -181,3 +204,114 @@ def _forget_deleted_brands(detections: list[Detection]) -> None:
 
 def _unit(value: float) -> float:
     return min(max(float(value), 0.0), 1.0)
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be made, with a message for the user (the API's 400)."""
+
+
+@transaction.atomic
+def logo_correction_add(*, brand: Brand, kind: str, crop: Crop, stream: Stream | None = None,
+                        pts: float | None = None, rebuild: bool = True) -> LogoCorrection:  # fmt: skip
+    """Stores a crop as a negative or positive of the brand. The logos analyzer uses it from
+    the next job on; the brand's verifier is rebuilt with it after commit (`rebuild`)."""
+    from ai_processing.analyzers.logo_corrections import crop_png
+
+    x, y, w, h = crop.box
+    height, width = crop.image.shape[:2]
+    correction = LogoCorrection(brand=brand, kind=kind, stream=stream, pts=pts, box_x=x, box_y=y, box_w=w, box_h=h)
+    correction.image.save(f"{brand.pk}-{kind}.png", ContentFile(crop_png(crop)), save=False)
+    correction.width, correction.height = width, height  # a ContentFile has no dimensions to read
+    correction.save()
+    if rebuild:
+        brand_verifier_request(brand=brand)
+    return correction
+
+
+@transaction.atomic
+def logo_correction_delete(*, correction: LogoCorrection) -> None:
+    """Undoes a correction: from the next job on, and in the rebuilt verifier. Findings it
+    changed stay as they are until their segment is analysed again."""
+    files_delete_on_commit([correction.image])
+    brand = correction.brand
+    correction.delete()
+    brand_verifier_request(brand=brand)
+
+
+def logo_missed(*, stream: Stream, brand: Brand, pts: float | None = None, at: datetime | None = None,
+                box: tuple[float, float, float, float] | None = None) -> LogoCorrection:  # fmt: skip
+    """"Missed here": the brand's logo is in the stream's frame at `pts` (or wall clock `at`),
+    inside `box` (normalised 0..1) or, without one, where the brand's best candidate is at
+    a lower silhouette bar. Stores that region as a positive, then checks the segment again
+    for logos (after the verifier's rebuild, in the same queue), which re-derives the exposure.
+    Raises CorrectionError when there is no frame there or nothing to outline."""
+    from ai_processing.analyzers.logo_corrections import POSITIVE, crop_at
+
+    segment = _segment_at(stream, pts, at)
+    offset = (pts - segment.start_pts) if pts is not None else (at - segment.program_date_time).total_seconds()
+    try:
+        found_offset, image = _frame_at(segment, offset)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise CorrectionError(f"the video of that moment is no longer available ({exc})") from exc
+    box = box or _best_candidate(brand, image)
+    crop = crop_at(image, box)
+    if not _outlined(brand, crop):
+        raise CorrectionError(f"no region in {brand.name}'s colours and shape there: draw the box around the logo")
+    with transaction.atomic():
+        correction = logo_correction_add(brand=brand, kind=POSITIVE, crop=crop, stream=stream,
+                                         pts=segment.start_pts + found_offset)  # fmt: skip
+        transaction.on_commit(lambda: _recheck(segment.pk))
+    return correction
+
+
+def _segment_at(stream: Stream, pts: float | None, at: datetime | None) -> MediaSegment:
+    segments = MediaSegment.objects.filter(stream=stream, state=MediaSegment.State.DONE)
+    if pts is not None:
+        segment = segments.filter(start_pts__lte=pts).order_by("-start_pts").first()
+        inside = segment is not None and pts <= segment.start_pts + segment.duration
+    else:
+        segment = segments.filter(program_date_time__lte=at).order_by("-program_date_time").first()
+        inside = segment is not None and at <= segment.program_date_time + timedelta(seconds=segment.duration)
+    if not inside:
+        raise CorrectionError("no analysed segment of this stream covers that moment")
+    return segment
+
+
+def _frame_at(segment: MediaSegment, offset: float):
+    from ai_processing.frames import frame_at
+
+    return frame_at(segment.file.path, offset)
+
+
+def _templates(brand: Brand) -> list:
+    from ai_processing.analyzers.logo_corrections import reference_template
+
+    found = (reference_template(brand.pk, brand.name, r.cache_key(), r.image_read()) for r in brand.reference_images.all())
+    return [template for template in found if template is not None]
+
+
+def _best_candidate(brand: Brand, image) -> tuple[float, float, float, float]:
+    """The box (normalised) of the brand's best silhouette match in the frame, at the
+    corrections' lower bar: what the detector saw and did not accept."""
+    from ai_processing.analyzers.logo_shapes import proposals, work_lab
+    from ai_processing.analyzers.logo_verifier import CORRECTION_MIN_PROPOSAL
+
+    lab, _ = work_lab(image)
+    found = max(proposals(lab, _templates(brand), CORRECTION_MIN_PROPOSAL), key=lambda p: p.score, default=None)
+    if found is None:
+        raise CorrectionError(f"no candidate for {brand.name} in that frame: draw the box around the logo")
+    height, width = lab.shape[:2]
+    x, y, w, h = found.box
+    return x / width, y / height, w / width, h / height
+
+
+def _outlined(brand: Brand, crop) -> bool:
+    from ai_processing.analyzers.logo_corrections import POSITIVE, crop_features
+
+    return crop_features(crop, POSITIVE, _templates(brand)) is not None
+
+
+def _recheck(segment_id: int) -> None:
+    from ai_processing.dispatch import logos_recheck_dispatch
+
+    logos_recheck_dispatch(segment_id)

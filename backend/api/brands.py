@@ -5,7 +5,7 @@ from django.db import IntegrityError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from PIL import Image
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -45,13 +45,24 @@ class VerifierOut(serializers.ModelSerializer):
         fields = ["state", "seconds", "precision", "recall", "warnings"]
 
 
+class CorrectionCountsOut(serializers.Serializer):
+    negative = serializers.IntegerField(help_text="'Not this brand' crops.")
+    positive = serializers.IntegerField(help_text="'Missed here' crops.")
+
+
 class BrandOut(serializers.ModelSerializer):
     reference_images = ReferenceImageOut(many=True, read_only=True)
     verifier = VerifierOut(source="*", read_only=True)
+    corrections = serializers.SerializerMethodField(help_text="Corrections from the exposure report, per kind.")
 
     class Meta:
         model = Brand
-        fields = ["id", "name", "aliases", "reference_images", "verifier", "created_at"]
+        fields = ["id", "name", "aliases", "reference_images", "verifier", "corrections", "created_at"]
+
+    @extend_schema_field(CorrectionCountsOut)
+    def get_corrections(self, brand) -> dict:
+        kinds = [correction.kind for correction in brand.corrections.all()]  # prefetched by brand_visible_to
+        return {"negative": kinds.count("negative"), "positive": kinds.count("positive")}
 
 
 class BrandIn(serializers.Serializer):

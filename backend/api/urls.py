@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import auth, brands, exposure, health, hls, metrics, results, streams, uploads
+from api import auth, brands, corrections, exposure, health, hls, metrics, results, streams, uploads
 
 urlpatterns = [
     path("health", health.HealthView.as_view(), name="health"),
@@ -29,6 +29,11 @@ urlpatterns = [
         "streams/<uuid:stream_id>/appearances/<int:appearance_id>/thumbnail",
         exposure.AppearanceThumbnailView.as_view(), name="stream-appearance-thumbnail",
     ),  # fmt: skip
+    path(
+        "streams/<uuid:stream_id>/appearances/<int:appearance_id>/reject/",
+        corrections.AppearanceRejectView.as_view(), name="stream-appearance-reject",
+    ),  # fmt: skip
+    path("streams/<uuid:stream_id>/logo-missed/", corrections.LogoMissedView.as_view(), name="stream-logo-missed"),
     path("alerts/", exposure.AlertRuleListCreateView.as_view(), name="alert-list"),
     path("alerts/<int:rule_id>/", exposure.AlertRuleDetailView.as_view(), name="alert-detail"),
     path("alerts/<int:rule_id>/firings/", exposure.AlertFiringListView.as_view(), name="alert-firings"),
@@ -39,6 +44,15 @@ urlpatterns = [
     path(
         "brands/<int:brand_id>/images/<int:image_id>/", brands.BrandImageDetailView.as_view(), name="brand-image-detail"
     ),
+    path("brands/<int:brand_id>/corrections/", corrections.BrandCorrectionListView.as_view(), name="brand-corrections"),
+    path(
+        "brands/<int:brand_id>/corrections/<int:correction_id>/",
+        corrections.BrandCorrectionDetailView.as_view(), name="brand-correction-detail",
+    ),  # fmt: skip
+    path(
+        "brands/<int:brand_id>/corrections/<int:correction_id>/image",
+        corrections.BrandCorrectionImageView.as_view(), name="brand-correction-image",
+    ),  # fmt: skip
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

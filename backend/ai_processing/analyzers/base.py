@@ -57,6 +57,18 @@ class StoredVerifier:
 
 
 @dataclass(frozen=True)
+class CorrectedLogo:
+    """A user's "not this brand" (negative) or "missed here" (positive): a crop of a frame
+    at working scale and the logo's box in it (x, y, w, h px)."""
+
+    brand_id: int
+    kind: Literal["negative", "positive"]
+    key: str  # names this correction: features computed from it are cached on it
+    read: Callable[[], bytes]  # the crop as an image file
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
 class BrandName:
     brand_id: int
     name: str
@@ -72,6 +84,7 @@ class Context:
     complete: bool = False
     scene_labels: tuple[str, ...] = ()  # zero-shot content classes (SCENE_LABELS)
     brands: tuple[BrandName, ...] = ()  # the stream owner's brands, for zero-shot classification
+    logo_corrections: tuple[CorrectedLogo, ...] = ()  # used at once, and in the next verifier build
     # Filled by the analyzers: brands a live job could not look for yet (their logo verifier
     # is still being built). The job checks its segment again for them once they are built.
     awaiting_verifiers: set[int] = field(default_factory=set, compare=False)

@@ -172,6 +172,12 @@ def work_lab(image: np.ndarray) -> tuple[np.ndarray, float]:
     return _lab(_fitted(image, round(max(image.shape[:2]) * scale))), scale
 
 
+def work_rgb(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frame at working scale, still RGB, and that scale (corrections crop from it)."""
+    scale = min(1.0, WORK_HEIGHT / image.shape[0])
+    return _fitted(image, round(max(image.shape[:2]) * scale)), scale
+
+
 def proposals(lab: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[Proposal]:
     """Regions of a working-scale Lab frame whose silhouette matches a template, among the
     template's colour pixels. Masks and regions are shared by the templates of one colour."""

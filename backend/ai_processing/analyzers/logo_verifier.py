@@ -148,8 +148,10 @@ def verifier_shared(key: str, build) -> Verifier:
         return verifier
 
 
-def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], seed: int = 0) -> Verifier:
-    """A verifier for one brand from its templates and their reference cut-outs (RGBA)."""
+def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], seed: int = 0,
+                   negatives=(), positives=()) -> Verifier:  # fmt: skip
+    """A verifier for one brand from its templates and their reference cut-outs (RGBA), and
+    the user's corrections: (RGB crop, box) pairs, weighted CORRECTION_WEIGHT each."""
     from sklearn.linear_model import LogisticRegression
 
     started = time.perf_counter()
@@ -160,11 +162,13 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
         x, y = _labelled(cv2.cvtColor(view, cv2.COLOR_RGB2LAB), templates, box)
         (test_x if index < VIEWS * HELD_BACK else train_x).extend(x)
         (test_y if index < VIEWS * HELD_BACK else train_y).extend(y)
-    negatives = [x for image in _negative_views(templates[0]) for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]]
-    if len(negatives) > MAX_NEGATIVES:
-        negatives = [negatives[i] for i in rng.choice(len(negatives), MAX_NEGATIVES, replace=False)]
-    train_x.extend(negatives)
-    train_y.extend([0] * len(negatives))
+    mined = [x for image in _negative_views(templates[0]) for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]]
+    if len(mined) > MAX_NEGATIVES:
+        mined = [mined[i] for i in rng.choice(len(mined), MAX_NEGATIVES, replace=False)]
+    train_x.extend(mined)
+    train_y.extend([0] * len(mined))
+    corrected_x, corrected_y = corrections_labelled(templates, negatives, positives)
+    train_x, train_y = [*train_x, *corrected_x], [*train_y, *corrected_y]
     if not train_x:  # no proposal anywhere: an empty training set still makes a verifier
         train_x, train_y = [np.zeros(_FEATURES)], [0]
     train_x, train_y = np.array(train_x), np.array(train_y)
@@ -177,7 +181,9 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
         bias = UNTRAINED_STEEPNESS * (mean[0] - UNTRAINED_MIN_SILHOUETTE) + np.log(0.8 / 0.2)
     else:
         model = LogisticRegression(C=0.02, max_iter=500, class_weight="balanced")
-        model.fit((train_x - mean) / scale, train_y)
+        weight = np.ones(len(train_y))
+        weight[len(train_y) - len(corrected_y) :] = CORRECTION_WEIGHT
+        model.fit((train_x - mean) / scale, train_y, sample_weight=weight)
         weights, bias = model.coef_[0], float(model.intercept_[0])
     verifier = Verifier(mean, scale, weights, bias, 0.0, 0.0, 0.0)
     precision, recall = _self_test(verifier, np.array(test_x), np.array(test_y))
@@ -336,3 +342,30 @@ def cutout(image: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     rgba = np.dstack([image[..., :3], mask.astype(np.uint8) * 255])
     return rgba[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+# Corrections made on the exposure report ("not this brand", "missed here"): each is a crop
+# of a frame at working scale and the logo's box in it. A missed logo often scores under
+# MIN_PROPOSAL on the silhouette (a blurred thin script: 0.6-0.75), so it is looked for lower.
+CORRECTION_MIN_PROPOSAL = 0.5
+CORRECTION_WEIGHT = 20.0  # one correction outweighs the views: the user saw this very region
+
+
+def correction_proposal(lab: np.ndarray, templates: list[LogoTemplate], box, min_score: float) -> Proposal | None:
+    """The proposal in a correction's crop (Lab) that covers its box best, if any covers half of it."""
+    found = [(_iou(proposal.box, box), proposal) for proposal in proposals(lab, templates, min_score)]
+    best = max(found, key=lambda pair: (pair[0], pair[1].score), default=(0.0, None))
+    return best[1] if best[0] >= 0.3 else None
+
+
+def corrections_labelled(templates: list[LogoTemplate], negatives=(), positives=()) -> tuple[list, list]:
+    """Features and labels of the corrections' proposals: (RGB crop, box) pairs."""
+    xs, ys = [], []
+    for label, crops, floor in ((0, negatives, MIN_PROPOSAL), (1, positives, CORRECTION_MIN_PROPOSAL)):
+        for crop, box in crops:
+            lab = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2LAB)
+            proposal = correction_proposal(lab, templates, box, floor)
+            if proposal is not None:
+                xs.append(features(lab, proposal))
+                ys.append(label)
+    return xs, ys

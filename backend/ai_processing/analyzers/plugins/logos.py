@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, LogoReference, StoredVerifier
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
+from ai_processing.analyzers.logo_corrections import NO_CORRECTIONS, NEGATIVE, Corrections, Crop, crop_features, crop_read
 from ai_processing.analyzers.logo_shapes import LogoTemplate, proposals, suppressed, template_build, work_lab
 from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_cached, verifier_shared
 
@@ -32,22 +33,30 @@ class LogosAnalyzer(Analyzer):
     def load(self) -> None:
         self._templates: OrderedDict[str, tuple[LogoTemplate, np.ndarray] | None] = OrderedDict()
         self._lock = threading.Lock()
+        self._corrected: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # correction features
 
     def analyze(self, frames: Sequence[Frame], context: Context = NO_CONTEXT) -> list[list[Finding]]:
         stored = {verifier.brand_id: verifier for verifier in context.verifiers}
         brands = self._brands(context, stored)
         if not brands:
             return [[] for _ in frames]
-        return [self._found(frame.image, brands) for frame in frames]
+        corrections = self._corrections(context.logo_corrections, brands)
+        return [self._found(frame.image, brands, corrections) for frame in frames]
 
-    def _found(self, image: np.ndarray, brands: dict[int, tuple[list[LogoTemplate], Verifier]]) -> list[Finding]:
+    def _found(self, image: np.ndarray, brands: dict[int, tuple[list[LogoTemplate], Verifier]],
+               corrections: Corrections = NO_CORRECTIONS) -> list[Finding]:  # fmt: skip
         lab, scale = work_lab(image)
         templates = [template for found, _ in brands.values() for template in found]
         judged = []
-        for proposal in proposals(lab, templates, MIN_PROPOSAL):
-            probability = float(brands[proposal.template.brand_id][1].probabilities(features(lab, proposal)))
+        for proposal in proposals(lab, templates, corrections.floor()):
+            brand_id, verifier = proposal.template.brand_id, brands[proposal.template.brand_id][1]
+            if not corrections.wanted(brand_id, proposal.score):
+                continue
+            vector = features(lab, proposal)
+            probability = float(verifier.probabilities(vector))
+            probability, why = corrections.judged(brand_id, verifier, vector, proposal.score, probability)
             if probability >= MIN_PROBABILITY:
-                judged.append((probability, proposal))
+                judged.append((probability, proposal, why))
         judged.sort(key=lambda pair: -pair[0])
         height, width = image.shape[:2]
         return [
@@ -55,8 +64,8 @@ class LogosAnalyzer(Analyzer):
                     Box(x / scale / width, y / scale / height, w / scale / width, h / scale / height),
                     {"brand_id": proposal.template.brand_id, "source": "logo",
                      "why": {"silhouette": round(proposal.score, 3), "verifier": round(probability, 3),
-                             "reference": proposal.template.reference}})  # fmt: skip
-            for probability, proposal in suppressed(judged, lambda pair: pair[1].box)
+                             "reference": proposal.template.reference, **({"correction": why} if why else {})}})  # fmt: skip
+            for probability, proposal, why in suppressed(judged, lambda pair: pair[1].box)
             for x, y, w, h in [proposal.box]
         ]
 
@@ -67,24 +76,53 @@ class LogosAnalyzer(Analyzer):
         by_brand: dict[int, list[LogoReference]] = defaultdict(list)
         for reference in context.logos:
             by_brand[reference.brand_id].append(reference)
+        fixes: dict[int, list[CorrectedLogo]] = defaultdict(list)
+        for correction in context.logo_corrections:
+            fixes[correction.brand_id].append(correction)
         brands = {}
         for brand_id, refs in by_brand.items():
             built = [found for found in map(self._template, refs) if found is not None]
-            key = verifier_key(ref.key for ref in refs)
-            verifier = self._verifier(key, built, stored.get(brand_id), context.complete) if built else None
+            key = verifier_key((ref.key for ref in refs), (fix.key for fix in fixes[brand_id]))
+            verifier = self._verifier(key, built, stored.get(brand_id), context.complete, fixes[brand_id]) if built else None
             if verifier is not None:
                 brands[brand_id] = ([t for t, _ in built], verifier)
             elif built:
                 context.awaiting_verifiers.add(brand_id)
         return brands
 
-    def _verifier(self, key: str, built: list, stored: StoredVerifier | None, complete: bool) -> Verifier | None:
+    def _verifier(self, key: str, built: list, stored: StoredVerifier | None, complete: bool,
+                  fixes: Sequence[CorrectedLogo] = ()) -> Verifier | None:  # fmt: skip
         """The brand's verifier: the stored one when it names these references, else one
         this process builds for a `complete` job (batch, or a recheck). A live job never
-        builds one: it awaits the stored one, and its segment is checked again then."""
-        if stored is not None and stored.key == key:
-            return verifier_shared(key, lambda: Verifier.from_bytes(stored.read()))
-        return verifier_shared(key, lambda: _verifier_build(built)) if complete else verifier_cached(key)
+        builds one: it awaits the stored one, and its segment is checked again then. A stored
+        one built before the latest corrections still serves (they apply by similarity)
+        until its rebuild is stored."""
+        if stored is not None and _same_references(stored.key, key):
+            return verifier_shared(stored.key, lambda: Verifier.from_bytes(stored.read()))
+        return verifier_shared(key, lambda: _verifier_build(built, fixes)) if complete else verifier_cached(key)
+
+    def _corrections(self, fixes: Sequence[CorrectedLogo], brands: dict) -> Corrections:
+        """The feature vectors of the corrections of the brands looked for (cached, LRU)."""
+        corrections = Corrections()
+        for fix in fixes:
+            if fix.brand_id in brands:
+                vector = self._correction_vector(fix, brands[fix.brand_id][0])
+                if vector is not None:
+                    kind = corrections.negatives if fix.kind == NEGATIVE else corrections.positives
+                    kind.setdefault(fix.brand_id, []).append(vector)
+        return corrections
+
+    def _correction_vector(self, fix: CorrectedLogo, templates: list[LogoTemplate]) -> np.ndarray | None:
+        key = (fix.key, *sorted(template.reference for template in templates))  # features depend on the templates
+        with self._lock:
+            if key in self._corrected:
+                return self._corrected[key]
+        try:
+            vector = crop_features(Crop(crop_read(fix.read()), fix.box), fix.kind, templates)
+        except (OSError, UnidentifiedImageError) as exc:
+            logger.warning("logo correction %s unreadable: %s", fix.key, exc)
+            vector = None
+        return _cached(self._lock, self._corrected, key, vector)
 
     def _template(self, reference: LogoReference) -> tuple[LogoTemplate, np.ndarray] | None:
         """Built once per reference image and kept (LRU): jobs share this process's cache."""
@@ -95,16 +133,27 @@ class LogosAnalyzer(Analyzer):
         return _cached(self._lock, self._templates, reference.key, _template_build(reference))
 
 
-def _verifier_build(built: list[tuple[LogoTemplate, np.ndarray]]) -> Verifier:
-    verifier = verifier_build([t for t, _ in built], [c for _, c in built])
+def _verifier_build(built: list[tuple[LogoTemplate, np.ndarray]], fixes: Sequence[CorrectedLogo] = ()) -> Verifier:
+    crops = [(fix.kind, (crop_read(fix.read()), fix.box)) for fix in fixes]
+    verifier = verifier_build([t for t, _ in built], [c for _, c in built],
+                              negatives=[crop for kind, crop in crops if kind == NEGATIVE],
+                              positives=[crop for kind, crop in crops if kind != NEGATIVE])  # fmt: skip
     logger.info("logo verifier for %s built in %.1f s (self-test P %.2f R %.2f)", built[0][0].label,
                 verifier.seconds, verifier.precision, verifier.recall)  # fmt: skip
     return verifier
 
 
-def verifier_key(reference_keys) -> str:
-    """Names the set of reference images a verifier is built from."""
-    return "|".join(sorted(reference_keys))
+CORRECTIONS_KEY = "\n+corrections:"  # separates a verifier key's corrections from its references
+
+
+def verifier_key(reference_keys, correction_keys=()) -> str:
+    """Names the set of reference images a verifier is built from, and the corrections."""
+    key, corrections = "|".join(sorted(reference_keys)), sorted(correction_keys)
+    return f"{key}{CORRECTIONS_KEY}{'|'.join(corrections)}" if corrections else key
+
+
+def _same_references(stored_key: str, key: str) -> bool:
+    return stored_key.split(CORRECTIONS_KEY)[0] == key.split(CORRECTIONS_KEY)[0]
 
 
 @dataclass(frozen=True)
@@ -114,8 +163,9 @@ class BrandVerifier:
     warnings: list[str]
 
 
-def brand_verifier_build(references: Sequence[LogoReference]) -> BrandVerifier:
-    """The verifier of one brand's references, and a warning for each it cannot use."""
+def brand_verifier_build(references: Sequence[LogoReference], corrections: Sequence[CorrectedLogo] = ()) -> BrandVerifier:
+    """The verifier of one brand's references and corrections, and a warning for each
+    reference it cannot use."""
     built, warnings = [], []
     for number, reference in enumerate(references, 1):
         found = _template_build(reference)
@@ -124,10 +174,10 @@ def brand_verifier_build(references: Sequence[LogoReference]) -> BrandVerifier:
             warnings.append(f"reference image {number}: {problem}")
         else:
             built.append(found)
-    key = verifier_key(ref.key for ref in references)
+    key = verifier_key((ref.key for ref in references), (fix.key for fix in corrections))
     if not built:
         return BrandVerifier(key, None, warnings)
-    return BrandVerifier(key, verifier_shared(key, lambda: _verifier_build(built)), warnings)
+    return BrandVerifier(key, verifier_shared(key, lambda: _verifier_build(built, corrections)), warnings)
 
 
 def _unusable(found: tuple[LogoTemplate, np.ndarray] | None) -> str:

@@ -50,12 +50,49 @@ export interface LogoVerifier {
   warnings: string[];
 }
 
+export type CorrectionKind = 'negative' | 'positive';
+
+/** "Not this brand" (negative) or "missed here" (positive), made on the exposure report. */
+export interface LogoCorrection {
+  id: number;
+  brand: number;
+  kind: CorrectionKind;
+  stream: string | null;
+  pts: number | null;
+  width: number;
+  height: number;
+  box: [number, number, number, number]; // the logo inside the crop, px
+  image_url: string;
+  created_at: string;
+}
+
 export interface Brand {
   id: number;
   name: string;
   aliases: string[];
   reference_images: ReferenceImage[];
   verifier: LogoVerifier;
+  corrections: Record<CorrectionKind, number>;
+}
+
+export interface RejectResult {
+  negatives: number; // crops stored as negatives (0 when the video had expired)
+}
+
+/** A box normalised to 0..1 of the frame. */
+export interface NormalisedBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** "Missed here": the moment by wall clock (`at`) or stream seconds (`pts`); no box: the brand's best candidate. */
+export interface MissedRequest {
+  brand: number;
+  at?: string;
+  pts?: number;
+  box?: NormalisedBox;
 }
 
 export interface ExposureSummary {
@@ -154,6 +191,24 @@ export class Api {
     const form = new FormData();
     form.append('image', image);
     return firstValueFrom(this.http.post<ReferenceImage>(`/api/brands/${brandId}/images/`, form));
+  }
+
+  brandCorrections(brandId: number): Promise<LogoCorrection[]> {
+    return firstValueFrom(this.http.get<LogoCorrection[]>(`/api/brands/${brandId}/corrections/`));
+  }
+
+  deleteCorrection(brandId: number, id: number): Promise<unknown> {
+    return firstValueFrom(this.http.delete(`/api/brands/${brandId}/corrections/${id}/`));
+  }
+
+  /** "Not this brand": the appearance leaves the exposure, its logo becomes a negative. */
+  rejectAppearance(streamId: string, appearanceId: number): Promise<RejectResult> {
+    return firstValueFrom(this.http.post<RejectResult>(`/api/streams/${streamId}/appearances/${appearanceId}/reject/`, {}));
+  }
+
+  /** "Missed here": the brand's logo is in the frame at that moment. */
+  logoMissed(streamId: string, request: MissedRequest): Promise<LogoCorrection> {
+    return firstValueFrom(this.http.post<LogoCorrection>(`/api/streams/${streamId}/logo-missed/`, request));
   }
 
   exposure(id: string, range: TimeRange = {}): Promise<ExposureSummary> {

@@ -1,7 +1,7 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { Api, Brand } from '../../core/api';
+import { Api, Brand, LogoCorrection } from '../../core/api';
 
 const REFRESH_MS = 2000;
 const REFRESHES = 60; // a build takes seconds; stop asking after two minutes
@@ -17,6 +17,7 @@ export class BrandsPage implements OnInit {
   private readonly api = inject(Api);
   protected readonly brands = signal<Brand[]>([]);
   protected readonly error = signal<string | null>(null);
+  protected readonly corrections = signal<Record<number, LogoCorrection[] | undefined>>({}); // of the brands opened
   protected name = '';
   protected aliases = '';
 
@@ -53,6 +54,37 @@ export class BrandsPage implements OnInit {
     }
     if (v.state === 'failed') return 'verifier: failed';
     return 'no usable logo yet';
+  }
+
+  protected correctionsText(brand: Brand): string {
+    const { negative, positive } = brand.corrections;
+    return `corrections: ${negative} “not this brand”, ${positive} “missed here”`;
+  }
+
+  /** Shows or hides a brand's corrections, each with its crop. */
+  protected async toggleCorrections(brand: Brand): Promise<void> {
+    if (this.corrections()[brand.id]) {
+      this.corrections.update(({ [brand.id]: _, ...rest }) => rest);
+      return;
+    }
+    await this.attempt(async () => {
+      const list = await this.api.brandCorrections(brand.id);
+      this.corrections.update((open) => ({ ...open, [brand.id]: list }));
+    });
+  }
+
+  /** Undoes a correction: used no more, and the verifier is rebuilt without it. */
+  protected async undoCorrection(brand: Brand, correction: LogoCorrection): Promise<void> {
+    await this.attempt(async () => {
+      await this.api.deleteCorrection(brand.id, correction.id);
+      this.corrections.update((open) => ({ ...open, [brand.id]: (open[brand.id] ?? []).filter((c) => c.id !== correction.id) }));
+      this.brands.update((brands) =>
+        brands.map((b) =>
+          b.id === brand.id ? { ...b, corrections: { ...b.corrections, [correction.kind]: b.corrections[correction.kind] - 1 } } : b,
+        ),
+      );
+      void this.refreshWhileBuilding();
+    });
   }
 
   /** Reloads the brands until no verifier is building (bounded). */

@@ -1,12 +1,15 @@
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
-import { Api, Appearance, ExposureSummary, TimeRange } from '../../core/api';
+import { Api, Appearance, Brand, ExposureSummary, TimeRange } from '../../core/api';
 import { AlertRules } from './alert-rules';
 import { fraction, percent, seconds } from './format';
+import { errorMessage } from '../../core/api-error';
+import { localInputValue, momentAt } from './moment';
 
 /** A stream's brand exposure over a time range: screen-time bars, a timeline of
- * appearances, position heatmaps, evidence with links that play the moment, exports. */
+ * appearances, position heatmaps, evidence with links that play the moment, exports,
+ * and corrections: "not this brand" on an appearance, "missed here" at a moment. */
 @Component({
   selector: 'app-exposure-report-page',
   imports: [FormsModule, RouterLink, AlertRules],
@@ -19,6 +22,11 @@ export class ExposureReportPage implements OnInit {
   protected readonly summary = signal<ExposureSummary | null>(null);
   protected readonly appearances = signal<Appearance[]>([]);
   protected readonly error = signal<string | null>(null);
+  protected readonly brands = signal<Brand[]>([]);
+  protected readonly notice = signal<string | null>(null);
+  protected readonly busy = signal(false);
+  protected missedBrand: number | null = null;
+  protected missedAtText = ''; // datetime-local; a click on the timeline fills it
   protected sinceText = '';
   protected untilText = '';
   private readonly range = signal<TimeRange>({});
@@ -31,8 +39,35 @@ export class ExposureReportPage implements OnInit {
   });
   protected readonly lanes = computed(() => (this.summary()?.brands ?? []).map((b) => b.brand_id));
 
-  ngOnInit(): Promise<void> {
-    return this.load();
+  async ngOnInit(): Promise<void> {
+    await Promise.all([this.load(), this.loadBrands()]);
+  }
+
+  /** "Not this brand": the appearance's logo becomes a negative of the brand, and it leaves the report. */
+  protected async reject(a: Appearance): Promise<void> {
+    if (!confirm(`Not ${a.brand_name}? This appearance is removed, and regions like it are no longer taken for ${a.brand_name}.`)) return;
+    await this.correct(async () => {
+      const result = await this.api.rejectAppearance(this.id(), a.id);
+      this.notice.set(`Removed. ${result.negatives} example(s) of what is not ${a.brand_name} stored.`);
+    });
+  }
+
+  /** Picks the moment under a click on the timeline, for "missed here". */
+  protected pickMoment(event: MouseEvent, track: HTMLElement): void {
+    const span = this.span();
+    if (!span) return;
+    const box = track.getBoundingClientRect();
+    this.missedAtText = localInputValue(momentAt(event.clientX, box.left, box.width, span.since, span.until));
+  }
+
+  /** "Missed here": the chosen brand's logo is on screen at the chosen moment. */
+  protected async markMissed(): Promise<void> {
+    const brand = this.brands().find((b) => b.id === this.missedBrand);
+    if (!brand || !this.missedAtText) return;
+    await this.correct(async () => {
+      await this.api.logoMissed(this.id(), { brand: brand.id, at: new Date(this.missedAtText).toISOString() });
+      this.notice.set(`Stored. That moment is being checked again for ${brand.name}; the report updates in a few seconds.`);
+    });
   }
 
   protected async apply(): Promise<void> {
@@ -68,6 +103,28 @@ export class ExposureReportPage implements OnInit {
 
   protected sourcesOf(a: Appearance): string {
     return Object.keys(a.sources).join(', ');
+  }
+
+  private async correct(action: () => Promise<void>): Promise<void> {
+    this.busy.set(true);
+    this.notice.set(null);
+    this.error.set(null);
+    try {
+      await action();
+      await this.load();
+    } catch (failure) {
+      this.error.set(errorMessage(failure, 'The correction could not be made.'));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  private async loadBrands(): Promise<void> {
+    try {
+      this.brands.set((await this.api.brands()).filter((b) => b.reference_images.length));
+    } catch {
+      this.brands.set([]); // the report stands without the corrections form
+    }
   }
 
   private async load(): Promise<void> {
