@@ -113,12 +113,21 @@ def template_build(brand_id: int, label: str, image: np.ndarray, reference: str 
     if logo.sum() < 64:
         return None
     lab = _lab(image[..., :3])
-    colours = _dominant_colours(lab[logo])
+    colours = _dominant_colours(lab[_core(logo)])
     full = _view((_near(lab, colours) & logo).astype(np.uint8), np.inf)
     if full is None:
         return None
     small = _small_view(image, colours)
     return LogoTemplate(brand_id, label, colours, (full,) if small is None else (full, small), reference)
+
+
+def _core(logo: np.ndarray) -> np.ndarray:
+    """The logo's pixels away from its edges, where they are thick enough to have any: edge
+    pixels mix the logo with its background (more so in a JPEG), and could make up a
+    "colour" of their own (an IKEA reference's blue and pale mix became one, and every pale
+    oval in a photo an IKEA logo)."""
+    core = cv2.erode(logo.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return core if core.sum() >= 0.3 * logo.sum() else logo
 
 
 def foreground(image: np.ndarray) -> np.ndarray:
@@ -232,7 +241,11 @@ def _dominant_colours(pixels: np.ndarray, most: int = 3, min_share: float = 0.15
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     _, labels, centres = cv2.kmeans(pixels.astype(np.float32), k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
     shares = np.bincount(labels.ravel(), minlength=k) / len(labels)
-    return centres[shares >= min_share]
+    kept: list[np.ndarray] = []
+    for index in np.argsort(-shares):  # one colour split in two clusters is one colour
+        if shares[index] >= min_share and all(np.abs(centres[index] - other).max() > 8 for other in kept):
+            kept.append(centres[index])
+    return np.array(kept, np.float32)
 
 
 def _near(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
