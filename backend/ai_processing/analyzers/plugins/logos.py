@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.logo_corrections import NO_CORRECTIONS, NEGATIVE, Corrections, Crop, crop_features, crop_read
-from ai_processing.analyzers.logo_shapes import LogoTemplate, proposals, suppressed, template_build, work_lab
+from ai_processing.analyzers.logo_shapes import LogoTemplate, cut_by_edge, proposals, suppressed, template_build, work_lab
 from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_cached, verifier_shared
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class LogosAnalyzer(Analyzer):
         judged = []
         for proposal in proposals(lab, templates, corrections.floor()):
             brand_id, verifier = proposal.template.brand_id, brands[proposal.template.brand_id][1]
-            if not corrections.wanted(brand_id, proposal.score):
+            if not corrections.wanted(brand_id, proposal.score) or cut_by_edge(proposal.box, lab.shape):
                 continue
             vector = features(lab, proposal)
             probability = float(verifier.probabilities(vector))
