@@ -38,8 +38,8 @@ RING = 4  # px at working scale: the surround a logo's edge is compared with
 NEGATIVE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "coins", "hubble_deep_field",
                    "immunohistochemistry", "horse", "page", "clock", "moon", "grass", "gravel", "brick",
                    "retina", "cell", "text")  # fmt: skip
-# Each photo as a frame shows it at working scale (960 x 540), and a closer crop.
-NEGATIVE_SIZES = ((960, 540, 1.0), (640, 360, 1.6))
+# Each photo as a frame shows it at working scale (960 x 540), and two closer crops.
+NEGATIVE_SIZES = ((960, 540, 1.0), (640, 360, 1.6), (640, 360, 2.6))
 # Negatives are mined below the proposal bar: at 0.7 the bundled photos gave 0-8 regions per
 # brand, too few to learn what a natural region looks like (the dev split's black marks then
 # passed dark blobs at 0.9-0.99).
