@@ -171,18 +171,7 @@ def _place(rng, frame: Frame, slug: str, distractor: bool, hard: bool) -> None:
         conditions.append(str(rng.choice(["reversed", "mono", "curved", "occluded"])))
     elif rng.random() < 0.2:
         conditions.append(str(rng.choice(["reversed", "mono", "curved", "occluded"])))
-    plate = None
-    if "reversed" in conditions:
-        rgba[..., :3] = 255
-        plate = _brand_rgb(slug) if rng.random() < 0.5 else tuple(int(c) for c in rng.integers(0, 50, 3))
-    elif "mono" in conditions:
-        light = rng.random() < 0.5
-        rgba[..., :3] = 255 if light else 0
-        plate = tuple(int(c) for c in rng.integers(0, 50, 3)) if light else None
-    elif rng.random() < 0.45:
-        plate = (255, 255, 255)
-    if "curved" in conditions:
-        rgba = _curved(rgba)
+    rgba, plate = printed(rng, rgba, slug, conditions, white_plate_share=0.45)
     h, w = rgba.shape[:2]
     scale = width / max(h, w)
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
@@ -214,6 +203,25 @@ def _place(rng, frame: Frame, slug: str, distractor: bool, hard: bool) -> None:
         image = _hand(rng, image, box)
     frame.image = np.clip(image, 0, 255).astype(np.uint8)
     frame.logos.append(Logo(slug, box, width, distractor, tuple(conditions)))
+
+
+def printed(rng, rgba: np.ndarray, slug: str, conditions, white_plate_share: float):
+    """The logo as printed under its conditions (changed in place), and its plate's colour or
+    None: reversed is white on the brand's colour or near black, mono is white on near black
+    or black on nothing; otherwise a white plate at `white_plate_share`."""
+    plate = None
+    if "reversed" in conditions:
+        rgba[..., :3] = 255
+        plate = _brand_rgb(slug) if rng.random() < 0.5 else tuple(int(c) for c in rng.integers(0, 50, 3))
+    elif "mono" in conditions:
+        light = rng.random() < 0.5
+        rgba[..., :3] = 255 if light else 0
+        plate = tuple(int(c) for c in rng.integers(0, 50, 3)) if light else None
+    elif rng.random() < white_plate_share:
+        plate = (255, 255, 255)
+    if "curved" in conditions:
+        rgba = _curved(rgba)
+    return rgba, plate
 
 
 def _brand_rgb(slug: str) -> tuple[int, int, int]:

@@ -306,18 +306,7 @@ def _make_appearance(rng, index, slug, title, distractor, f0, f1, fps, hard_frac
     if rng.random() < hard_frac:
         conditions.append(str(rng.choice(HARD_CONDITIONS)))
     rgba = _glyph(slug, longer).copy()
-    plate = None
-    if "reversed" in conditions:  # as corpus._place: white on the brand colour or near black
-        rgba[..., :3] = 255
-        plate = corpus._brand_rgb(slug) if rng.random() < 0.5 else tuple(int(c) for c in rng.integers(0, 50, 3))
-    elif "mono" in conditions:
-        light = rng.random() < 0.5
-        rgba[..., :3] = 255 if light else 0
-        plate = tuple(int(c) for c in rng.integers(0, 50, 3)) if light else None
-    elif rng.random() < 0.5:
-        plate = (255, 255, 255)
-    if "curved" in conditions:
-        rgba = corpus._curved(rgba)
+    rgba, plate = corpus.printed(rng, rgba, slug, conditions, white_plate_share=0.5)
     blur = rng.uniform(2.5, 4.0) if "blur" in conditions else float(rng.choice([0, 0, 0, 0.7, 1.3, 2.0]))
     roll0 = rng.uniform(-30, 30)
     moving = rng.random() < 0.5
