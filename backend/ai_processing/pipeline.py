@@ -68,6 +68,9 @@ class _Analysed:
     thumbnails: dict[int, bytes] = field(default_factory=dict)  # evidence: each brand's first sighting
     awaiting_verifiers: set[int] = field(default_factory=set)  # brands not looked for yet
 
+    def per_frame_ms(self) -> dict[str, float]:
+        return {key: round(total / max(len(self.pts), 1), 2) for key, total in self.timings.items()}
+
 
 def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
     stream = segment.stream
@@ -81,7 +84,7 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not analysed.pts:
         return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
-    timings = {key: round(total / len(analysed.pts), 2) for key, total in analysed.timings.items()}
+    timings = analysed.per_frame_ms()
     with STAGE_SECONDS.labels("store").time():
         results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
                       analyzers=names, owns_state=owns_state, note="; ".join(analysed.errors))  # fmt: skip
@@ -107,7 +110,7 @@ def segment_logos_recheck(segment_id: int) -> str:
     except (av.FFmpegError, OSError, IndexError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
         return "segment unreadable"
-    timings = {key: round(total / max(len(analysed.pts), 1), 2) for key, total in analysed.timings.items()}
+    timings = analysed.per_frame_ms()
     results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
                   analyzers=[LOGOS], owns_state=False, note="; ".join(analysed.errors))  # fmt: skip
     _exposure_record(segment, analysed.thumbnails)
