@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from ai_processing.selectors import frames_recent
 from exposure.messages import alert_message
 from exposure.selectors import alerts_recent, exposure_summary
-from media_analyzer.events import PROTOCOL_VERSION, stream_group
+from media_analyzer.events import PROTOCOL_VERSION, seq_current, stream_group
 from media_analyzer.metrics import WEBSOCKET_CLIENTS
 from streaming.messages import stream_state_message
 from streaming.selectors import stream_visible_to
@@ -36,9 +36,11 @@ def _snapshot(user, stream_id) -> dict | None:
         return None
     if stream is None:
         return None
+    seq = seq_current(stream.id)  # read first: what follows it is live, or in this snapshot, or both
     return {
         "type": "snapshot",
         "v": PROTOCOL_VERSION,
+        "seq": seq,
         "stream": {**stream_state_message(stream), "v": PROTOCOL_VERSION},
         "frames": [{**frame, "v": PROTOCOL_VERSION} for frame in frames_recent(stream=stream, seconds=SNAPSHOT_SECONDS)],
         "exposure": exposure_summary(stream=stream)["brands"],

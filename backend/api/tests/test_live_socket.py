@@ -62,7 +62,25 @@ async def test_snapshot_then_live_events_follow_the_schema(user, owned_stream):
     assert frame["type"] == "analysis.frame" and frame["segment_seq"] == 1 and frame["pts"] == 2.5
     assert frame["pdt"].startswith("2026-11-24T12:00:02.5")
     assert frame["detections"][0]["box"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
+    assert (state["seq"], frame["seq"]) == (snapshot["seq"] + 1, snapshot["seq"] + 2)  # numbered, none missed
     await socket.disconnect()
+
+
+async def test_a_viewer_joining_later_is_told_the_number_of_the_last_message(user, owned_stream):
+    first = await connect(owned_stream.id, user=user)
+    await first.receive_json_from(timeout=5)
+    await sync_to_async(stream_go_live)(stream=owned_stream)
+    state = await first.receive_json_from(timeout=5)
+
+    later = await connect(owned_stream.id, user=user)
+    snapshot = await later.receive_json_from(timeout=5)
+    await sync_to_async(store_frame)(owned_stream, seq=1)
+
+    assert snapshot["seq"] == state["seq"]  # so the next it gets, seq + 1, shows nothing was missed
+    assert (await later.receive_json_from(timeout=5))["seq"] == snapshot["seq"] + 1
+    assert (await first.receive_json_from(timeout=5))["seq"] == state["seq"] + 1  # one number for all viewers
+    await first.disconnect()
+    await later.disconnect()
 
 
 async def assert_closed_with(socket: WebsocketCommunicator, code: int) -> None:

@@ -10,10 +10,15 @@
  */
 export type ServerMessage =
   StreamState | AnalysisFrame | AnalysisSegment | BrandExposure | AlertFired | PipelineStats | Snapshot | Pong | Error;
+/**
+ * The stream's message number, one more for each message sent to its viewers: a skipped number is a missed message. Live messages carry it; the copies inside a snapshot do not.
+ */
+export type Seq = number;
 export type Version = 1;
 
 export interface StreamState {
   type: "stream.state";
+  seq?: Seq;
   v: Version;
   stream_id: string;
   status: "offline" | "live" | "ended";
@@ -21,6 +26,7 @@ export interface StreamState {
 }
 export interface AnalysisFrame {
   type: "analysis.frame";
+  seq?: Seq;
   v: Version;
   stream_id: string;
   segment_seq: number;
@@ -62,6 +68,7 @@ export interface Box {
 }
 export interface AnalysisSegment {
   type: "analysis.segment";
+  seq?: Seq;
   v: Version;
   stream_id: string;
   segment_seq: number;
@@ -73,6 +80,7 @@ export interface AnalysisSegment {
 }
 export interface BrandExposure {
   type: "brand.exposure";
+  seq?: Seq;
   v: Version;
   stream_id: string;
   /**
@@ -118,6 +126,7 @@ export interface BrandTotals {
 }
 export interface AlertFired {
   type: "alert.fired";
+  seq?: Seq;
   v: Version;
   rule_id: number;
   rule: string;
@@ -133,6 +142,7 @@ export interface AlertFired {
 }
 export interface PipelineStats {
   type: "pipeline.stats";
+  seq?: Seq;
   v: Version;
   stream_id: string;
   queue_depth: {
@@ -149,6 +159,10 @@ export interface PipelineStats {
 }
 export interface Snapshot {
   type: "snapshot";
+  /**
+   * The number of the stream's last message when the snapshot was taken: the next live one is seq + 1.
+   */
+  seq: number;
   v: Version;
   stream: StreamState;
   frames: AnalysisFrame[];

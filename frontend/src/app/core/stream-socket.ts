@@ -1,9 +1,14 @@
-import { Injectable, OnDestroy, signal } from '@angular/core';
+import { Injectable, OnDestroy, inject, signal } from '@angular/core';
 import { FrameTimeline } from '../features/player/frame-timeline';
+import { Api } from './api';
 import type { AlertFired, AnalysisFrame, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
 
 const RETRY_MS = [500, 1000, 2000, 5000];
 const ALERTS_KEPT = 20;
+/** How long a skipped message number may still arrive (out of order) before it is refetched. */
+export const GAP_WAIT_MS = 1000;
+/** How far back a refetch reaches when nothing had arrived before the gap. */
+const REFETCH_BACK_MS = 30_000;
 
 /** One stream's live events: state and stats as signals, analysis frames into a timeline
  * ordered by wall clock, which the overlay reads at each displayed frame. */
@@ -17,8 +22,15 @@ export class StreamSocket implements OnDestroy {
   /** Alerts fired while this page is open, newest first. */
   readonly alerts = signal<AlertFired[]>([]);
   readonly connected = signal(false);
+  /** Gaps in the message numbers that were filled from the REST API. */
+  readonly gapsRefetched = signal(0);
   readonly timeline = new FrameTimeline();
+  private readonly api = inject(Api);
   private socket?: WebSocket;
+  private nextSeq: number | null = null;
+  private readonly missing = new Set<number>();
+  private gapSince: number | null = null; // wall clock (ms) of the last frame before the gap
+  private gapTimer?: ReturnType<typeof setTimeout>;
   private streamId?: string;
   private attempts = 0;
   private closed = false;
@@ -44,6 +56,8 @@ export class StreamSocket implements OnDestroy {
   }
 
   receive(message: ServerMessage): void {
+    if (message.type === 'snapshot') this.restartNumbering(message.seq);
+    else if ('seq' in message && message.seq !== undefined) this.numbered(message.seq);
     switch (message.type) {
       case 'snapshot':
         this.state.set(message.stream);
@@ -74,7 +88,52 @@ export class StreamSocket implements OnDestroy {
 
   ngOnDestroy(): void {
     this.closed = true;
+    clearTimeout(this.gapTimer);
     this.socket?.close();
+  }
+
+  private restartNumbering(last: number): void {
+    this.nextSeq = last + 1;
+    this.missing.clear();
+  }
+
+  /** Notes the numbers skipped before `seq`; those still missing after GAP_WAIT_MS are refetched. */
+  private numbered(seq: number): void {
+    if (this.nextSeq === null || seq >= this.nextSeq) {
+      if (this.nextSeq !== null && seq > this.nextSeq) {
+        this.gapSince ??= this.latestMs();
+        // Bounded: a gap of thousands is one refetch, whatever its size.
+        for (let skipped = Math.max(this.nextSeq, seq - 1000); skipped < seq; skipped++) this.missing.add(skipped);
+      }
+      this.nextSeq = seq + 1;
+    } else {
+      this.missing.delete(seq); // late, not lost
+    }
+    if (this.missing.size && this.gapTimer === undefined) this.gapTimer = setTimeout(() => this.refetch(), GAP_WAIT_MS);
+  }
+
+  private async refetch(): Promise<void> {
+    this.gapTimer = undefined;
+    if (!this.missing.size || !this.streamId) return;
+    const since = new Date(this.gapSince ?? Date.now() - REFETCH_BACK_MS);
+    this.missing.clear();
+    this.gapSince = null;
+    const id = this.streamId;
+    try {
+      const [frames, exposure, stream] = await Promise.all([
+        this.api.frames(id, since, new Date()), this.api.exposure(id), this.api.stream(id)]);
+      frames.forEach((frame) => this.addFrame(frame));
+      this.exposure.set(exposure.brands);
+      this.state.update((state) => state && { ...state, status: stream.status, live_since: stream.live_since });
+      this.gapsRefetched.update((count) => count + 1);
+    } catch (error) {
+      console.warn(`stream ${id}: refetching missed messages failed`, error);
+    }
+  }
+
+  private latestMs(): number {
+    const latest = this.latest();
+    return latest ? Date.parse(latest.pdt) : Date.now() - REFETCH_BACK_MS;
   }
 
   private addFrame(frame: AnalysisFrame): void {

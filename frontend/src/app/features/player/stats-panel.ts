@@ -16,6 +16,7 @@ const HISTORY = 60;
           <dt>Queue</dt><dd>{{ s.queue_depth['realtime'] }} realtime · {{ s.queue_depth['batch'] }} batch</dd>
           <dt>Frames/s</dt><dd>{{ s.frames_per_s }}</dd>
           @if (s.dropped) { <dt>Dropped here</dt><dd>{{ s.dropped }}</dd> }
+          @if (gapsRefetched()) { <dt>Missed, refetched</dt><dd>{{ gapsRefetched() }}</dd> }
         </dl>
         <svg viewBox="0 0 60 20" preserveAspectRatio="none" role="img" aria-label="Lag over the last minute">
           <polyline [attr.points]="sparkline()" fill="none" stroke="currentColor" stroke-width="0.8" />
@@ -38,6 +39,8 @@ export class StatsPanel {
   readonly stats = input<PipelineStats | null>(null);
   /** A finished stream has no live edge: its lag would only grow with the clock. */
   readonly live = input(true);
+  /** Gaps in the socket's message numbers, filled from the REST API. */
+  readonly gapsRefetched = input(0);
   private readonly lags = signal<number[]>([]);
   protected readonly sparkline = computed(() => {
     const lags = this.lags();
