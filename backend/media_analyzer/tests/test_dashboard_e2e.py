@@ -129,6 +129,35 @@ def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     assert result["console_errors"] == [], result["console_errors"]
 
 
+def test_stream_page_badge_follows_the_publisher(platform):
+    """The page is open before the publisher starts: its badge turns live, then offline again."""
+    base, rtmp_port = platform
+    session, headers = signed_in(base)
+    stream = session.post(f"{base}/api/streams/", json={"name": "E2E state", "analysis_enabled": False},
+                          headers=headers).json()  # fmt: skip
+    watcher = subprocess.Popen(["node", "e2e/stream-state.mjs", base, "admin", "e2e-admin-password", stream["id"]],
+                               cwd=FRONTEND, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    publisher = None
+    try:
+        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, watcher.stderr.read()
+        publisher = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi",
+             "-i", "testsrc2=size=640x360:rate=30", "-t", "8", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+             "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        # While it publishes (8 s): each line waits on the page's DOM, bounded by the script's timeout.
+        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "live", "live": True}, watcher.stderr.read()
+        assert publisher.poll() is None, "the badge turned live only after the publisher had stopped"
+        assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
+        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, watcher.stderr.read()
+        assert watcher.wait(timeout=30) == 0, watcher.stderr.read()
+    finally:
+        for process in (watcher, publisher):
+            if process is not None and process.poll() is None:
+                process.kill()
+
+
 def signed_in(base):
     session = requests.Session()
     token = session.post(f"{base}/api/auth/token/", data={"username": "admin", "password": "e2e-admin-password"})
