@@ -10,6 +10,7 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -64,6 +65,7 @@ class _Analysed:
     pts: list[float] = field(default_factory=list)
     findings: list[list[tuple[str, Finding]]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # ms per analyzer, summed
+    decode_s: float = 0.0  # waiting for decoded frames (decoding runs ahead on another thread)
     errors: list[str] = field(default_factory=list)
     thumbnails: dict[int, bytes] = field(default_factory=dict)  # evidence: each brand's first sighting
     awaiting_verifiers: set[int] = field(default_factory=set)  # brands not looked for yet
@@ -73,6 +75,7 @@ class _Analysed:
 
 
 def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
+    started = timezone.now()
     stream = segment.stream
     reason = _reason_to_skip(segment, stream)
     if reason:
@@ -85,11 +88,12 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     if not analysed.pts:
         return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
     timings = analysed.per_frame_ms()
-    with STAGE_SECONDS.labels("store").time():
-        results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
-                      analyzers=names, owns_state=owns_state, note="; ".join(analysed.errors))  # fmt: skip
+    storing = time.perf_counter()
+    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
+                  analyzers=names, owns_state=owns_state, note="; ".join(analysed.errors))  # fmt: skip
     FRAMES_ANALYSED.inc(len(analysed.pts))
     if owns_state:
+        _trace_record(segment, started, analysed, time.perf_counter() - storing)
         _exposure_record(segment, analysed.thumbnails)
     if analysed.awaiting_verifiers:
         logos_recheck_dispatch(segment.pk)
@@ -124,7 +128,13 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False) ->
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete)
     analysed = _Analysed()
-    for chunk in _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts):
+    chunks = _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts)
+    while True:
+        waited = time.perf_counter()
+        chunk = next(chunks, None)
+        analysed.decode_s += time.perf_counter() - waited
+        if chunk is None:
+            break
         analysed.pts.extend(frame.pts for frame in chunk)
         found = _run_analyzers(analyzers, chunk, context, analysed.timings, analysed.errors)
         found = [brands.link(frame_findings) for frame_findings in found]
@@ -132,6 +142,23 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False) ->
         analysed.findings.extend(found)
     analysed.awaiting_verifiers = context.awaiting_verifiers
     return analysed
+
+
+def _trace_record(segment: MediaSegment, started, analysed: _Analysed, store_s: float) -> None:
+    """Where the segment's time went, from its last frame to its results on the socket
+    (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage)."""
+    end = segment.program_date_time + timedelta(seconds=segment.duration)
+    trace = {
+        "close": (segment.created_at - end).total_seconds(),
+        "queue": (started - segment.created_at).total_seconds(),
+        "decode": analysed.decode_s,
+        **{f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()},
+        "store": store_s,
+        "total": (timezone.now() - end).total_seconds(),
+    }
+    for stage, seconds in trace.items():
+        STAGE_SECONDS.labels(stage).observe(max(seconds, 0.0))
+    MediaSegment.objects.filter(pk=segment.pk).update(trace={stage: round(s, 4) for stage, s in trace.items()})
 
 
 def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes]) -> None:
@@ -208,7 +235,6 @@ def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dic
             continue
         elapsed = time.perf_counter() - started
         timings[analyzer.key] = timings.get(analyzer.key, 0.0) + elapsed * 1000
-        STAGE_SECONDS.labels(f"analyze:{analyzer.key}").observe(elapsed)
         for index, frame_findings in enumerate(per_frame):
             findings[index].extend((analyzer.key, finding) for finding in frame_findings)
     return findings

@@ -69,6 +69,11 @@ class MediaSegment(models.Model):
     bytes = models.PositiveBigIntegerField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     state_reason = models.TextField(blank=True)
+    trace = models.JSONField(
+        default=dict, blank=True,
+        help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, "
+                  "analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -59,6 +59,25 @@ def test_a_segment_is_sampled_analyzed_and_stored(stream, segment_file):
     assert Detection.objects.filter(frame__segment=segment, kind="visual").count() == 4
 
 
+def test_a_segments_time_is_traced_stage_by_stage_into_the_pipeline_stats(stream, segment_file):
+    from ai_processing.selectors import pipeline_stats
+
+    segment = make_segment(stream, segment_file, seq=0)
+    assert segment_analyze(segment.pk) == "done"
+
+    trace = MediaSegment.objects.get(pk=segment.pk).trace
+    analyzers = sorted(stage for stage in trace if stage.startswith("analyze:"))  # those that ran here
+    assert "analyze:visual" in analyzers
+    assert set(trace) == {"close", "queue", "decode", *analyzers, "store", "total"}
+    assert all(trace[stage] >= 0 for stage in ("queue", "decode", *analyzers, "store"))
+    assert trace["analyze:visual"] > 0 and trace["decode"] > 0
+    inside = trace["queue"] + trace["decode"] + sum(trace[name] for name in analyzers) + trace["store"]
+    assert trace["close"] + inside <= trace["total"] + 0.05  # the stages are parts of the whole
+    stages = pipeline_stats(stream=stream, depths={})["stages"]
+    assert list(stages) == ["close", "queue", "decode", *analyzers, "store", "total"]  # pipeline order
+    assert stages["decode"]["p50"] == pytest.approx(trace["decode"], abs=1e-3)
+
+
 def test_a_rerun_replaces_results_instead_of_duplicating(stream, segment_file):
     segment = make_segment(stream, segment_file)
     segment_analyze(segment.pk)

@@ -153,9 +153,19 @@ export interface PipelineStats {
   latency_p95_s: number | null;
   frames_per_s: number;
   /**
+   * Seconds per pipeline stage over the last 30 analysed segments, in pipeline order: close (a segment's last frame to its registration), queue, decode, analyze:<analyzer>, store (stored and sent on the socket), and total (last frame to sent).
+   */
+  stages: {
+    [k: string]: StageSeconds;
+  };
+  /**
    * Frames this connection dropped because it lagged.
    */
   dropped: number;
+}
+export interface StageSeconds {
+  p50: number | null;
+  p95: number | null;
 }
 export interface Snapshot {
   type: "snapshot";

@@ -2,6 +2,7 @@ import { Component, computed, effect, input, signal } from '@angular/core';
 import type { PipelineStats } from '../../core/protocol';
 
 const HISTORY = 60;
+const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#2a9d8f', '#e9c46a', '#90be6d'];
 
 /** Pipeline health: lag, latency, queue depth, throughput, with a lag sparkline. */
 @Component({
@@ -18,6 +19,20 @@ const HISTORY = 60;
           @if (s.dropped) { <dt>Dropped here</dt><dd>{{ s.dropped }}</dd> }
           @if (gapsRefetched()) { <dt>Missed, refetched</dt><dd>{{ gapsRefetched() }}</dd> }
         </dl>
+        @if (stages().length) {
+          <h3>Where a segment's time goes (p50)</h3>
+          <div class="stages" role="img" [attr.aria-label]="stagesLabel()">
+            @for (stage of stages(); track stage.name) {
+              <span [style.flex-grow]="stage.p50" [style.background]="stage.colour" [title]="stage.name"></span>
+            }
+          </div>
+          <ul class="legend">
+            @for (stage of stages(); track stage.name) {
+              <li><span class="swatch" [style.background]="stage.colour"></span>{{ stage.name }}
+                {{ milliseconds(stage.p50) }} / {{ milliseconds(stage.p95) }}</li>
+            }
+          </ul>
+        }
         <svg viewBox="0 0 60 20" preserveAspectRatio="none" role="img" aria-label="Lag over the last minute">
           <polyline [attr.points]="sparkline()" fill="none" stroke="currentColor" stroke-width="0.8" />
         </svg>
@@ -33,6 +48,11 @@ const HISTORY = 60;
     dt { color: var(--muted); } dd { margin: 0; text-align: right; }
     svg { width: 100%; height: 2.5rem; color: var(--accent); margin-top: 0.5rem; }
     .hint { color: var(--muted); font-size: 0.85rem; }
+    h3 { font-size: 0.85rem; margin: 0.6rem 0 0.3rem; color: var(--muted); font-weight: normal; }
+    .stages { display: flex; height: 0.8rem; border-radius: 4px; overflow: hidden; background: var(--bg, #111); }
+    .stages span { flex-basis: 0; min-width: 2px; }
+    .legend { list-style: none; margin: 0.3rem 0 0; padding: 0; font-size: 0.8rem; columns: 2; }
+    .swatch { display: inline-block; width: 0.6rem; height: 0.6rem; border-radius: 2px; margin-right: 0.3rem; }
   `,
 })
 export class StatsPanel {
@@ -42,6 +62,14 @@ export class StatsPanel {
   /** Gaps in the socket's message numbers, filled from the REST API. */
   readonly gapsRefetched = input(0);
   private readonly lags = signal<number[]>([]);
+  /** The stages before `total`, each with its p50 and p95 seconds and a colour. */
+  protected readonly stages = computed(() =>
+    Object.entries(this.stats()?.stages ?? {})
+      .filter(([name, seconds]) => name !== 'total' && seconds.p50 !== null)
+      .map(([name, seconds], index) => ({ name, p50: seconds.p50 ?? 0, p95: seconds.p95, colour: STAGE_COLOURS[index % STAGE_COLOURS.length] })),
+  );
+  protected readonly stagesLabel = computed(() =>
+    this.stages().map((stage) => `${stage.name} ${this.milliseconds(stage.p50)}`).join(', '));
   protected readonly sparkline = computed(() => {
     const lags = this.lags();
     const top = Math.max(1, ...lags);
@@ -53,6 +81,10 @@ export class StatsPanel {
       const lag = this.stats()?.lag_s;
       if (lag !== null && lag !== undefined && this.live()) this.lags.update((lags) => [...lags, lag].slice(-HISTORY));
     });
+  }
+
+  protected milliseconds(value: number | null): string {
+    return value === null ? '–' : `${Math.round(value * 1000)} ms`;
   }
 
   protected seconds(value: number | null): string {
