@@ -7,6 +7,8 @@ const RETRY_MS = [500, 1000, 2000, 5000];
 const ALERTS_KEPT = 20;
 /** How long a skipped message number may still arrive (out of order) before it is refetched. */
 export const GAP_WAIT_MS = 1000;
+/** Live results whose delay (frame to arrival) the player's hold-back is based on. */
+const DELAYS_KEPT = 60;
 /** How far back a refetch reaches when nothing had arrived before the gap. */
 const REFETCH_BACK_MS = 30_000;
 
@@ -22,6 +24,9 @@ export class StreamSocket implements OnDestroy {
   /** Alerts fired while this page is open, newest first. */
   readonly alerts = signal<AlertFired[]>([]);
   readonly connected = signal(false);
+  /** p95 of the seconds from a frame to its results arriving here, over the last DELAYS_KEPT. */
+  readonly resultsDelayP95S = signal<number | null>(null);
+  private readonly delays: number[] = [];
   /** Gaps in the message numbers that were filled from the REST API. */
   readonly gapsRefetched = signal(0);
   readonly timeline = new FrameTimeline();
@@ -70,6 +75,7 @@ export class StreamSocket implements OnDestroy {
         break;
       case 'analysis.frame':
         this.addFrame(message);
+        this.delayed(message.pdt);
         break;
       case 'brand.exposure':
         this.exposure.set(message.brands);
@@ -90,6 +96,13 @@ export class StreamSocket implements OnDestroy {
     this.closed = true;
     clearTimeout(this.gapTimer);
     this.socket?.close();
+  }
+
+  private delayed(pdt: string): void {
+    this.delays.push((Date.now() - Date.parse(pdt)) / 1000);
+    if (this.delays.length > DELAYS_KEPT) this.delays.shift();
+    const sorted = [...this.delays].sort((a, b) => a - b);
+    this.resultsDelayP95S.set(sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]);
   }
 
   private restartNumbering(last: number): void {

@@ -9,6 +9,8 @@ import { StatsPanel } from './stats-panel';
 import { StreamPlayer } from './stream-player';
 
 const KINDS = ['object', 'face', 'logo', 'text', 'brand'];
+/** Played this much further behind live than results arrive, so each box is in before its frame. */
+const HOLD_BACK_MARGIN_S = 1;
 
 @Component({
   selector: 'app-stream-page',
@@ -28,6 +30,12 @@ export class StreamPage implements OnInit {
   protected readonly kinds = KINDS;
   protected readonly colours = KIND_COLOURS;
   protected readonly shownKinds = signal<ReadonlySet<string>>(new Set(KINDS));
+  /** A viewer who prefers low delay sees boxes only where results are in time. */
+  protected readonly lowDelay = signal(false);
+  protected readonly holdBackS = computed(() => {
+    const delay = this.socket.resultsDelayP95S();
+    return this.lowDelay() || delay === null ? null : delay + HOLD_BACK_MARGIN_S;
+  });
   protected readonly status = computed(() => this.socket.state()?.status ?? this.stream()?.status ?? 'offline');
   protected readonly detections = computed<Detection[]>(() =>
     (this.socket.latest()?.detections ?? []).filter((d) => d.kind !== 'visual'),

@@ -6,6 +6,9 @@ import { interpolated } from './interpolation';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 
 const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
+/** Moving the playhead back is a visible jump: only for a second or more, at most this often. */
+const HOLD_BACK_SEEK_MIN_S = 1;
+const HOLD_BACK_SEEK_EVERY_MS = 10_000;
 
 /** What the overlay drew for the frame on screen; end-to-end tests read it. */
 export interface OverlayProbe {
@@ -37,9 +40,14 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly startAt = input<Date | null>(null);
   /** Results older than this (one sampling interval and some) are not drawn. */
   readonly maxAgeMs = input(900);
+  /** How far behind live to play so results arrive before their frame (null: hls.js's default). */
+  readonly holdBackS = input<number | null>(null);
   /** The wall clock the viewer sought to: results there may predate this page. */
   readonly seeked = output<Date>();
   protected readonly latencyS = signal<number | null>(null);
+  /** Set when results come later than the live window lets the player wait. */
+  protected readonly resultsLateS = signal<number | null>(null);
+  private lastHoldBackSeek = 0;
   protected readonly error = signal<string | null>(null);
   private readonly video = viewChild.required<ElementRef<HTMLVideoElement>>('video');
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
@@ -64,7 +72,10 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       return;
     }
     this.hls = new Hls({ liveSyncDurationCount: 3, maxBufferLength: 10 });
-    this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => (this.fragments = data.details.fragments));
+    this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+      this.fragments = data.details.fragments;
+      this.holdBack(data.details.totalduration - data.details.targetduration);
+    });
     this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
       this.fragments = data.details.fragments;
       this.seekToStart();
@@ -105,6 +116,27 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     }
     video.requestVideoFrameCallback(this.onFrame);
   };
+
+  /** Keeps playback at least `holdBackS` behind the live edge, as far as the playlist's
+   * window (`longest`) allows: hls.js keeps the target, and a player that is nearer the edge
+   * steps back once. When even the window is too short, the page says so. */
+  private holdBack(longest: number): void {
+    const wanted = this.holdBackS();
+    const hls = this.hls;
+    if (!hls || wanted === null || this.startAt()) {
+      this.resultsLateS.set(null);
+      return;
+    }
+    const target = Math.min(wanted, longest);
+    this.resultsLateS.set(wanted > longest ? wanted : null);
+    hls.targetLatency = target;
+    const video = this.video().nativeElement;
+    const short = target - hls.latency;
+    if (short >= HOLD_BACK_SEEK_MIN_S && Date.now() - this.lastHoldBackSeek > HOLD_BACK_SEEK_EVERY_MS) {
+      this.lastHoldBackSeek = Date.now();
+      video.currentTime = Math.max(0, video.currentTime - short);
+    }
+  }
 
   /** The result's boxes moved toward the next result's, in proportion to where this
    * frame lies between the two (results more than a sampling gap apart are not joined). */
