@@ -30,13 +30,16 @@ def detection_message(d: Detection) -> dict:
     }
 
 
-def segment_message(segment, state: str, reason: str = "", summary: dict | None = None) -> dict:
+def segment_message(segment, state: str, reason: str = "", summary: dict | None = None,
+                    degraded: dict | None = None) -> dict:  # fmt: skip
     message = {"type": "analysis.segment", "stream_id": str(segment.stream_id), "segment_seq": segment.seq,
                "state": state}  # fmt: skip
     if reason:
         message["reason"] = reason
     if summary is not None:
         message["summary"] = summary
+    if degraded is not None:
+        message["degraded"] = degraded
     return message
 
 

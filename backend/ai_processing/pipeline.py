@@ -81,20 +81,23 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     if reason:
         return _finish(segment, State.SKIPPED, reason, owns_state)
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
+    analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
+    plan = _plan(segment, stream, analyzers)
     try:
-        analysed = _analysed(segment, [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))])
+        analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not analysed.pts:
         return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
     timings = analysed.per_frame_ms()
     storing = time.perf_counter()
-    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
-                  analyzers=names, owns_state=owns_state, note="; ".join(analysed.errors))  # fmt: skip
+    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=names,
+                  owns_state=owns_state, note="; ".join(filter(None, [*analysed.errors, plan.note])),
+                  degraded=plan.wire())  # fmt: skip
     FRAMES_ANALYSED.inc(len(analysed.pts))
     if owns_state:
         _trace_record(segment, started, analysed, time.perf_counter() - storing)
-        _exposure_record(segment, analysed.thumbnails)
+        _exposure_record(segment, analysed.thumbnails, plan.fps)
     if analysed.awaiting_verifiers:
         logos_recheck_dispatch(segment.pk)
     return State.DONE
@@ -121,14 +124,15 @@ def segment_logos_recheck(segment_id: int) -> str:
     return "rechecked"
 
 
-def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False) -> _Analysed:
-    """Decodes and samples the segment and runs the analyzers on it, chunk by chunk.
-    `complete`: wait for every brand's verifier, whatever the stream's mode."""
+def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None) -> _Analysed:
+    """Decodes and samples the segment (at `fps`, else the stream's rate) and runs the
+    analyzers on it, chunk by chunk. `complete`: wait for every brand's verifier, whatever
+    the stream's mode."""
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete)
     analysed = _Analysed()
-    chunks = _decoded_ahead(segment.file.path, _sampling_fps(stream), segment.start_pts)
+    chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
     while True:
         waited = time.perf_counter()
         chunk = next(chunks, None)
@@ -161,11 +165,11 @@ def _trace_record(segment: MediaSegment, started, analysed: _Analysed, store_s: 
     MediaSegment.objects.filter(pk=segment.pk).update(trace={stage: round(s, 4) for stage, s in trace.items()})
 
 
-def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes]) -> None:
+def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes], fps: float | None = None) -> None:
     """Derived data: the results stand even if this fails; the next segment re-derives the window."""
     try:
         with STAGE_SECONDS.labels("exposure").time():
-            exposure_record(segment=segment, interval_s=1 / _sampling_fps(segment.stream), thumbnails=thumbnails)
+            exposure_record(segment=segment, interval_s=1 / (fps or _sampling_fps(segment.stream)), thumbnails=thumbnails)
     except Exception:
         logger.exception("brand exposure of segment %s not recorded", segment.pk)
 
@@ -259,10 +263,49 @@ def _reason_to_skip(segment: MediaSegment, stream: Stream) -> str:
     if not stream.analysis_enabled:
         return "analysis is stopped for this stream"
     if not _batch(stream):
-        lag = (timezone.now() - segment.program_date_time).total_seconds() - segment.duration
+        lag = _lag(segment)
         if lag > settings.MEDIA_ANALYZER["REALTIME_LAG_BOUND_S"]:
             return f"stale: {lag:.1f} s behind live (realtime mode keeps the newest segments)"
     return ""
+
+
+def _lag(segment: MediaSegment) -> float:
+    """Seconds from the segment's last frame to now: how far behind live its analysis starts."""
+    return (timezone.now() - segment.program_date_time).total_seconds() - segment.duration
+
+
+# Realtime analysis falling behind gives way in steps before a segment is skipped (at the lag
+# bound): past the first share of the bound, half the sampling rate; past the second, a
+# quarter, without the optional analyzers. Each segment records its own step.
+DEGRADE_AT = (0.3, 0.6)
+MIN_DEGRADED_FPS = 0.5
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fps: float
+    left_out: tuple[str, ...] = ()
+    note: str = ""
+
+    def wire(self) -> dict | None:
+        """For `analysis.segment`: the step taken, when one was."""
+        return {"fps": self.fps, "left_out": list(self.left_out)} if self.note else None
+
+
+def _plan(segment: MediaSegment, stream: Stream, analyzers: list) -> _Plan:
+    fps = _sampling_fps(stream)
+    if _batch(stream):
+        return _Plan(fps)
+    lag, bound = _lag(segment), settings.MEDIA_ANALYZER["REALTIME_LAG_BOUND_S"]
+    if lag <= DEGRADE_AT[0] * bound:
+        return _Plan(fps)
+    if lag <= DEGRADE_AT[1] * bound:
+        reduced = max(MIN_DEGRADED_FPS, fps / 2)
+        return _Plan(reduced, (), f"degraded: {reduced:g} fps, {lag:.1f} s behind live")
+    reduced = max(MIN_DEGRADED_FPS, fps / 4)
+    left_out = tuple(analyzer.key for analyzer in analyzers if analyzer.optional)
+    without = f", without {', '.join(left_out)}" if left_out else ""
+    return _Plan(reduced, left_out, f"degraded: {reduced:g} fps{without}, {lag:.1f} s behind live")
 
 
 def _batch(stream: Stream) -> bool:

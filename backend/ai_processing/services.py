@@ -131,6 +131,7 @@ def results_store(
     analyzers: list[str],
     owns_state: bool = True,
     note: str = "",
+    degraded: dict | None = None,
 ) -> list[FrameAnalysis]:
     """Replaces the results of `analyzers` for the segment in one transaction, so a re-run
     never duplicates and another job's analyzers on the same frames are kept. The job that
@@ -157,7 +158,7 @@ def results_store(
         messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk], reported) for row in rows]
         if state == MediaSegment.State.DONE:  # the summary covers every job's results stored so far
             summary = segment_summary(list(Detection.objects.filter(frame__segment=segment)))
-            messages.append(segment_message(segment, "done", note, summary))
+            messages.append(segment_message(segment, "done", note, summary, degraded))
         transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
     return rows
 

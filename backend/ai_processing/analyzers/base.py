@@ -107,6 +107,8 @@ class Analyzer(ABC):
     weights: ClassVar[tuple[str, ...]] = ()
     # Light analyzers run in realtime mode; batch mode runs every enabled one.
     light: ClassVar[bool] = True
+    # Left out first when realtime analysis falls behind (after the sampling rate drops).
+    optional: ClassVar[bool] = False
     # Services mode: a Celery queue of its own for this analyzer's job, so cheap CPU work
     # scales apart from the models; "" runs it in the stream's strategy queue.
     queue: ClassVar[str] = ""

@@ -100,6 +100,40 @@ def test_a_poisoned_segment_fails_with_its_reason(stream, settings, tmp_path):
     assert segment_analyze(segment.pk) == "failed"  # and never loops
 
 
+@pytest.mark.parametrize(("behind_s", "pts", "left_out"), [
+    (0.0, [6.0, 6.5, 7.0, 7.5], None),  # in time: the stream's 2 fps, every analyzer
+    (4.0, [6.0, 7.0], []),  # 0.4 of the 10 s bound: half the rate
+    (7.0, [6.0], ["visual"]),  # 0.7 of it: a quarter (0.5 fps), without the optional analyzers
+])  # fmt: skip
+def test_realtime_analysis_behind_live_gives_way_in_steps_before_skipping(
+    stream, segment_file, settings, monkeypatch, django_capture_on_commit_callbacks, behind_s, pts, left_out
+):
+    from ai_processing import services
+    from ai_processing.analyzers.loaded import analyzer_get
+
+    sent = []
+    monkeypatch.setattr(services, "broadcast", lambda stream_id, message: sent.append(message))
+
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "REALTIME_LAG_BOUND_S": 10.0}
+    monkeypatch.setattr(type(analyzer_get("visual")), "optional", True)  # faces' model is not installed here
+    stream_update(stream=stream, enabled_analyzers=["visual", "logos"])
+    segment = make_segment(stream, segment_file, seq=3, age_s=behind_s)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert segment_analyze(segment.pk) == "done"
+
+    frames = FrameAnalysis.objects.filter(segment=segment).order_by("pts")
+    assert [frame.pts for frame in frames] == pts
+    assert "logos" in frames[0].timings and ("visual" in frames[0].timings) == (left_out != ["visual"])
+    [summary] = [m for m in sent if m["type"] == "analysis.segment"]
+    segment.refresh_from_db()
+    if left_out is None:
+        assert "degraded" not in summary and "degraded" not in segment.state_reason
+    else:
+        assert summary["degraded"] == {"fps": len(pts) / 2, "left_out": left_out}  # frames per 2 s segment
+        assert segment.state_reason.startswith("degraded:") and "behind live" in segment.state_reason
+
+
 def test_realtime_skips_stale_segments_and_records_why(stream, segment_file):
     segment = make_segment(stream, segment_file, age_s=60)
 

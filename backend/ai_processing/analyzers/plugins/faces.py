@@ -16,6 +16,7 @@ FACE_CLASSES = {"FACE_FEMALE", "FACE_MALE", "face"}
 
 class FacesAnalyzer(ObjectsAnalyzer):
     key = KEY
+    optional = True  # not brand exposure: left out before logos, text and objects when analysis is behind
     kinds = ("face",)
     weights = ("faces.onnx",)
     kind = "face"

@@ -35,6 +35,7 @@ WHOLE_FRAME = Box(0.0, 0.0, 1.0, 1.0)
 
 class SceneAnalyzer(Analyzer):
     key = KEY
+    optional = True  # context for the whole frame, not a sighting: the first to go when analysis is behind
     kinds = ("scene",)
     weights = ("clip-image.onnx", "clip-text.onnx", "clip-tokenizer.json")
 

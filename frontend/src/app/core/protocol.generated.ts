@@ -77,6 +77,13 @@ export interface AnalysisSegment {
   summary?: {
     [k: string]: unknown;
   };
+  /**
+   * Realtime analysis was behind live: this segment was sampled at a lower rate, and without the optional analyzers named.
+   */
+  degraded?: {
+    fps: number;
+    left_out: string[];
+  };
 }
 export interface BrandExposure {
   type: "brand.exposure";

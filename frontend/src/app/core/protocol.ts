@@ -3,6 +3,7 @@
 export type {
   AlertFired,
   AnalysisFrame,
+  AnalysisSegment,
   Box,
   BrandTotals,
   Detection,

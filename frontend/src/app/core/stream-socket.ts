@@ -1,10 +1,11 @@
 import { Injectable, OnDestroy, inject, signal } from '@angular/core';
 import { FrameTimeline } from '../features/player/frame-timeline';
 import { Api } from './api';
-import type { AlertFired, AnalysisFrame, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
+import type { AlertFired, AnalysisFrame, AnalysisSegment, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
 
 const RETRY_MS = [500, 1000, 2000, 5000];
 const ALERTS_KEPT = 20;
+const SEGMENTS_KEPT = 30;
 /** How long a skipped message number may still arrive (out of order) before it is refetched. */
 export const GAP_WAIT_MS = 1000;
 /** Live results whose delay (frame to arrival) the player's hold-back is based on. */
@@ -21,6 +22,8 @@ export class StreamSocket implements OnDestroy {
   readonly latest = signal<AnalysisFrame | null>(null);
   /** Running brand exposure totals for the whole stream, most screen time first. */
   readonly exposure = signal<BrandTotals[]>([]);
+  /** The last SEGMENTS_KEPT segments' outcomes (done, degraded, skipped, failed), newest first. */
+  readonly segments = signal<AnalysisSegment[]>([]);
   /** Alerts fired while this page is open, newest first. */
   readonly alerts = signal<AlertFired[]>([]);
   readonly connected = signal(false);
@@ -79,6 +82,9 @@ export class StreamSocket implements OnDestroy {
         break;
       case 'brand.exposure':
         this.exposure.set(message.brands);
+        break;
+      case 'analysis.segment':
+        this.segments.update((segments) => [message, ...segments].slice(0, SEGMENTS_KEPT));
         break;
       case 'alert.fired':
         this.alerts.update((alerts) => [message, ...alerts].slice(0, ALERTS_KEPT));

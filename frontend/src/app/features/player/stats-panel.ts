@@ -1,5 +1,5 @@
 import { Component, computed, effect, input, signal } from '@angular/core';
-import type { PipelineStats } from '../../core/protocol';
+import type { AnalysisSegment, PipelineStats } from '../../core/protocol';
 
 const HISTORY = 60;
 const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#2a9d8f', '#e9c46a', '#90be6d'];
@@ -18,6 +18,11 @@ const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#
           <dt>Frames/s</dt><dd>{{ s.frames_per_s }}</dd>
           @if (s.dropped) { <dt>Dropped here</dt><dd>{{ s.dropped }}</dd> }
           @if (gapsRefetched()) { <dt>Missed, refetched</dt><dd>{{ gapsRefetched() }}</dd> }
+          @if (stepsDown(); as steps) {
+            <dt>Last {{ segments().length }} segments</dt>
+            <dd>{{ steps.degraded }} degraded · {{ steps.skipped }} skipped</dd>
+            @if (steps.latest; as latest) { <dd class="note" role="status">{{ latest }}</dd> }
+          }
         </dl>
         @if (stages().length) {
           <h3>Where a segment's time goes (p50)</h3>
@@ -46,6 +51,7 @@ const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#
     h2 { font-size: 1rem; margin: 0 0 0.5rem; }
     dl { display: grid; grid-template-columns: auto 1fr; gap: 0.2rem 0.75rem; margin: 0; }
     dt { color: var(--muted); } dd { margin: 0; text-align: right; }
+    dd.note { grid-column: 1 / -1; text-align: left; color: var(--warn, #f0b400); font-size: 0.8rem; }
     svg { width: 100%; height: 2.5rem; color: var(--accent); margin-top: 0.5rem; }
     .hint { color: var(--muted); font-size: 0.85rem; }
     h3 { font-size: 0.85rem; margin: 0.6rem 0 0.3rem; color: var(--muted); font-weight: normal; }
@@ -61,6 +67,17 @@ export class StatsPanel {
   readonly live = input(true);
   /** Gaps in the socket's message numbers, filled from the REST API. */
   readonly gapsRefetched = input(0);
+  /** Recent segments' outcomes, newest first. */
+  readonly segments = input<AnalysisSegment[]>([]);
+  /** How analysis gave way when it fell behind live, when it did. */
+  protected readonly stepsDown = computed(() => {
+    const segments = this.segments();
+    const degraded = segments.filter((segment) => segment.degraded).length;
+    const skipped = segments.filter((segment) => segment.state === 'skipped').length;
+    const latest = segments[0];
+    const note = latest && (latest.degraded || latest.state !== 'done') ? `segment ${latest.segment_seq}: ${latest.reason ?? latest.state}` : null;
+    return degraded || skipped ? { degraded, skipped, latest: note } : null;
+  });
   private readonly lags = signal<number[]>([]);
   /** The stages before `total`, each with its p50 and p95 seconds and a colour. */
   protected readonly stages = computed(() =>
