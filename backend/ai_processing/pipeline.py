@@ -25,7 +25,7 @@ from ai_processing.brand_matching import BrandMatcher
 from ai_processing.dispatch import logos_recheck_dispatch
 from ai_processing.frames import frames_sampled
 from ai_processing.messages import segment_message
-from ai_processing.models import Brand, BrandReferenceImage, LogoCorrection
+from ai_processing.models import Brand, BrandReferenceImage, FrameAnalysis, LogoCorrection
 from ai_processing.services import results_store
 from exposure.evidence import thumbnail_jpeg
 from exposure.services import exposure_record
@@ -96,7 +96,10 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
                   degraded=plan.wire())  # fmt: skip
     FRAMES_ANALYSED.inc(len(analysed.pts))
     if owns_state:
-        _trace_record(segment, started, analysed, time.perf_counter() - storing)
+        try:  # derived data: the segment is done whatever happens here
+            _trace_record(segment, started, analysed, time.perf_counter() - storing)
+        except Exception:
+            logger.exception("trace of segment %s not recorded", segment.pk)
         _exposure_record(segment, analysed.thumbnails, plan.fps)
     if analysed.awaiting_verifiers:
         logos_recheck_dispatch(segment.pk)
@@ -112,8 +115,9 @@ def segment_logos_recheck(segment_id: int) -> str:
     logos = analyzer_get(LOGOS)
     if segment is None or logos is None or LOGOS not in segment.stream.enabled_analyzers:
         return "nothing to recheck"
+    sampled = FrameAnalysis.objects.filter(segment=segment).count()  # a degraded segment was sampled slower
     try:
-        analysed = _analysed(segment, [logos], complete=True)
+        analysed = _analysed(segment, [logos], complete=True, fps=sampled / segment.duration if sampled else None)
     except (av.FFmpegError, OSError, IndexError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
         return "segment unreadable"
@@ -300,9 +304,9 @@ def _plan(segment: MediaSegment, stream: Stream, analyzers: list) -> _Plan:
     if lag <= DEGRADE_AT[0] * bound:
         return _Plan(fps)
     if lag <= DEGRADE_AT[1] * bound:
-        reduced = max(MIN_DEGRADED_FPS, fps / 2)
+        reduced = min(fps, max(MIN_DEGRADED_FPS, fps / 2))
         return _Plan(reduced, (), f"degraded: {reduced:g} fps, {lag:.1f} s behind live")
-    reduced = max(MIN_DEGRADED_FPS, fps / 4)
+    reduced = min(fps, max(MIN_DEGRADED_FPS, fps / 4))
     left_out = tuple(analyzer.key for analyzer in analyzers if analyzer.optional)
     without = f", without {', '.join(left_out)}" if left_out else ""
     return _Plan(reduced, left_out, f"degraded: {reduced:g} fps{without}, {lag:.1f} s behind live")

@@ -29,14 +29,21 @@ MAX_CLIENT_MESSAGE = 4096
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_TOO_BIG = 4401, 4404, 1009
 
 
-def _snapshot(user, stream_id) -> dict | None:
+def _visible(user, stream_id) -> str | None:
+    """The stream's id when the user may watch it."""
     try:
-        stream = stream_visible_to(user).filter(pk=stream_id).first()
+        found = stream_visible_to(user).filter(pk=stream_id).values_list("pk", flat=True).first()
     except ValidationError:
         return None
+    return None if found is None else str(found)
+
+
+def _snapshot(user, stream_id: str) -> dict | None:
+    # The number first, then the rows: whatever follows it is in this snapshot, or live, or both.
+    seq = seq_current(stream_id)
+    stream = stream_visible_to(user).filter(pk=stream_id).first()
     if stream is None:
         return None
-    seq = seq_current(stream.id)  # read first: what follows it is live, or in this snapshot, or both
     return {
         "type": "snapshot",
         "v": PROTOCOL_VERSION,
@@ -57,18 +64,26 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        snapshot = await database_sync_to_async(_snapshot)(user, self.scope["url_route"]["kwargs"]["stream_id"])
-        if snapshot is None:  # missing or someone else's: the same answer
+        stream_id = await database_sync_to_async(_visible)(user, self.scope["url_route"]["kwargs"]["stream_id"])
+        if stream_id is None:  # missing or someone else's: the same answer
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = stream_group(snapshot["stream"]["stream_id"])
+        self.group = stream_group(stream_id)
         self.outbox: deque[dict] = deque()
         self.pending = asyncio.Event()
         self.dropped = 0
+        # Joined before the snapshot is read, so nothing falls between the two; what arrives
+        # meanwhile waits in the outbox, behind the snapshot, until the sender starts.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        snapshot = await database_sync_to_async(_snapshot)(user, stream_id)
+        if snapshot is None:  # deleted meanwhile
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.outbox.appendleft(snapshot)
+        self.pending.set()
         self.sender = asyncio.create_task(self._drain())
         WEBSOCKET_CLIENTS.inc()
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self._enqueue(snapshot)
 
     async def dispatch(self, message) -> None:
         """Channels closes stale database connections before every event, through a hop to

@@ -73,7 +73,7 @@ describe('StreamSocket.receive', () => {
     await vi.advanceTimersByTimeAsync(GAP_WAIT_MS);
 
     expect(api.frames).toHaveBeenCalledTimes(1);
-    expect(api.frames.mock.calls[0][1]).toEqual(new Date('2026-11-24T12:00:00Z')); // from the last frame before the gap
+    expect(api.frames.mock.calls[0][1]).toEqual(new Date('2026-11-24T11:59:58Z')); // from the last frame before the gap, less 2 s
     expect(socket.timeline.size).toBe(4);
     expect(socket.gapsRefetched()).toBe(1);
   });
@@ -90,5 +90,22 @@ describe('StreamSocket.receive', () => {
 
     expect(api.frames).not.toHaveBeenCalled();
     expect(socket.gapsRefetched()).toBe(0);
+  });
+
+  it('a number only late leaves no stale gap: a later gap refetches from its own last frame', async () => {
+    vi.useFakeTimers();
+    const socket = newSocket();
+    const state = { type: 'stream.state', v: 1, stream_id: 's', status: 'live', live_since: null } as const;
+    socket.receive({ type: 'snapshot', v: 1, seq: 0, stream: state, frames: [] });
+    socket.receive(frame(2, '2026-11-24T12:00:01Z'));
+    socket.receive(frame(1, '2026-11-24T12:00:00Z')); // late, not lost
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 2);
+    socket.receive(frame(3, '2026-11-24T12:10:00Z'));
+    socket.receive(frame(5, '2026-11-24T12:10:02Z')); // 4 lost
+
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS);
+
+    expect(api.frames).toHaveBeenCalledTimes(1);
+    expect(api.frames.mock.calls[0][1]).toEqual(new Date('2026-11-24T12:09:58Z'));
   });
 });

@@ -12,6 +12,12 @@ export const GAP_WAIT_MS = 1000;
 const DELAYS_KEPT = 60;
 /** How far back a refetch reaches when nothing had arrived before the gap. */
 const REFETCH_BACK_MS = 30_000;
+/** A refetch starts this much before the last frame received: missed frames may be older. */
+const REFETCH_OVERLAP_MS = 2_000;
+/** A viewer that keeps missing messages refetches at most this often. */
+const REFETCH_EVERY_MS = 5_000;
+/** Numbers this far below the next expected one mean the counter restarted (Redis flushed). */
+const SEQ_RESTART = 1000;
 
 /** One stream's live events: state and stats as signals, analysis frames into a timeline
  * ordered by wall clock, which the overlay reads at each displayed frame. */
@@ -39,6 +45,7 @@ export class StreamSocket implements OnDestroy {
   private readonly missing = new Set<number>();
   private gapSince: number | null = null; // wall clock (ms) of the last frame before the gap
   private gapTimer?: ReturnType<typeof setTimeout>;
+  private lastRefetch = 0;
   private streamId?: string;
   private attempts = 0;
   private closed = false;
@@ -105,7 +112,7 @@ export class StreamSocket implements OnDestroy {
   }
 
   private delayed(pdt: string): void {
-    this.delays.push((Date.now() - Date.parse(pdt)) / 1000);
+    this.delays.push(Math.max(0, (Date.now() - Date.parse(pdt)) / 1000)); // clocks may differ a little
     if (this.delays.length > DELAYS_KEPT) this.delays.shift();
     const sorted = [...this.delays].sort((a, b) => a - b);
     this.resultsDelayP95S.set(sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]);
@@ -114,10 +121,14 @@ export class StreamSocket implements OnDestroy {
   private restartNumbering(last: number): void {
     this.nextSeq = last + 1;
     this.missing.clear();
+    this.gapSince = null;
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
   }
 
   /** Notes the numbers skipped before `seq`; those still missing after GAP_WAIT_MS are refetched. */
   private numbered(seq: number): void {
+    if (this.nextSeq !== null && seq < this.nextSeq - SEQ_RESTART) this.restartNumbering(seq - 1);
     if (this.nextSeq === null || seq >= this.nextSeq) {
       if (this.nextSeq !== null && seq > this.nextSeq) {
         this.gapSince ??= this.latestMs();
@@ -128,15 +139,20 @@ export class StreamSocket implements OnDestroy {
     } else {
       this.missing.delete(seq); // late, not lost
     }
-    if (this.missing.size && this.gapTimer === undefined) this.gapTimer = setTimeout(() => this.refetch(), GAP_WAIT_MS);
+    if (!this.missing.size) this.gapSince = null;
+    if (this.missing.size && this.gapTimer === undefined) {
+      const wait = Math.max(GAP_WAIT_MS, this.lastRefetch + REFETCH_EVERY_MS - Date.now());
+      this.gapTimer = setTimeout(() => this.refetch(), wait);
+    }
   }
 
   private async refetch(): Promise<void> {
     this.gapTimer = undefined;
-    if (!this.missing.size || !this.streamId) return;
-    const since = new Date(this.gapSince ?? Date.now() - REFETCH_BACK_MS);
-    this.missing.clear();
+    const since = new Date((this.gapSince ?? Date.now() - REFETCH_BACK_MS) - REFETCH_OVERLAP_MS);
     this.gapSince = null;
+    if (!this.missing.size || !this.streamId) return;
+    this.missing.clear();
+    this.lastRefetch = Date.now();
     const id = this.streamId;
     try {
       const [frames, exposure, stream] = await Promise.all([

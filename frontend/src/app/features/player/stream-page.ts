@@ -36,6 +36,11 @@ export class StreamPage implements OnInit {
     const delay = this.socket.resultsDelayP95S();
     return this.lowDelay() || delay === null ? null : delay + HOLD_BACK_MARGIN_S;
   });
+  /** A result is drawn until the next is due: longer when a degraded segment was sampled slower. */
+  protected readonly maxAgeMs = computed(() => {
+    const fps = this.socket.segments()[0]?.degraded?.fps ?? this.stream()?.sampling_fps ?? 2;
+    return Math.max(900, 1800 / fps);
+  });
   protected readonly status = computed(() => this.socket.state()?.status ?? this.stream()?.status ?? 'offline');
   protected readonly detections = computed<Detection[]>(() =>
     (this.socket.latest()?.detections ?? []).filter((d) => d.kind !== 'visual'),

@@ -9,6 +9,8 @@ const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
 /** Moving the playhead back is a visible jump: only for a second or more, at most this often. */
 const HOLD_BACK_SEEK_MIN_S = 1;
 const HOLD_BACK_SEEK_EVERY_MS = 10_000;
+/** hls.js's own distance from the live edge, in segments: the hold-back never goes nearer. */
+const LIVE_SYNC_SEGMENTS = 3;
 
 /** What the overlay drew for the frame on screen; end-to-end tests read it. */
 export interface OverlayProbe {
@@ -71,10 +73,10 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       this.error.set('This browser cannot play HLS with Media Source Extensions.');
       return;
     }
-    this.hls = new Hls({ liveSyncDurationCount: 3, maxBufferLength: 10 });
+    this.hls = new Hls({ liveSyncDurationCount: LIVE_SYNC_SEGMENTS, maxBufferLength: 10 });
     this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
       this.fragments = data.details.fragments;
-      this.holdBack(data.details.totalduration - data.details.targetduration);
+      this.holdBack(data.details.targetduration, data.details.totalduration);
     });
     this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
       this.fragments = data.details.fragments;
@@ -117,21 +119,24 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     video.requestVideoFrameCallback(this.onFrame);
   };
 
-  /** Keeps playback at least `holdBackS` behind the live edge, as far as the playlist's
-   * window (`longest`) allows: hls.js keeps the target, and a player that is nearer the edge
-   * steps back once. When even the window is too short, the page says so. */
-  private holdBack(longest: number): void {
+  /** Keeps playback at least `holdBackS` behind the live edge (never nearer than hls.js's
+   * own distance), as far as the playlist's window allows: hls.js keeps the target, and a
+   * player that is nearer the edge steps back once. When even the window is too short, the
+   * page says so. */
+  private holdBack(segmentS: number, windowS: number): void {
     const wanted = this.holdBackS();
     const hls = this.hls;
     if (!hls || wanted === null || this.startAt()) {
       this.resultsLateS.set(null);
       return;
     }
-    const target = Math.min(wanted, longest);
+    const longest = windowS - 2 * segmentS; // room to load the next segment before it leaves
+    const target = Math.max(LIVE_SYNC_SEGMENTS * segmentS, Math.min(wanted, longest));
     this.resultsLateS.set(wanted > longest ? wanted : null);
-    hls.targetLatency = target;
+    if (Math.abs((hls.targetLatency ?? 0) - target) >= 0.5) hls.targetLatency = target;
     const video = this.video().nativeElement;
     const short = target - hls.latency;
+    if (video.paused || hls.latency <= 0) return; // nothing plays yet: nothing to step back from
     if (short >= HOLD_BACK_SEEK_MIN_S && Date.now() - this.lastHoldBackSeek > HOLD_BACK_SEEK_EVERY_MS) {
       this.lastHoldBackSeek = Date.now();
       video.currentTime = Math.max(0, video.currentTime - short);
