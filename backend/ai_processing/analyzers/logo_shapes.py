@@ -10,9 +10,10 @@ normalised the same way, is compared with the template's by correlation.
 
 This module proposes: it finds the regions that could be a brand's logo and scores their
 silhouettes. Whether a proposal is the logo is for the brand's verifier (`logo_verifier`).
-Reversed and mono prints (a white logo on a dark plate) are not proposed: near-white and
-near-black regions were tried as proposals for every brand and gave 280 false proposals
-for each true one on the dev split, more than the verifier could reject.
+Reversed and mono prints (a white logo on a dark plate, or on one in the brand's colour)
+are proposed as the holes of the plate: a nearly convex dark or brand-coloured region
+whose holes take a logo's share of it (`_in_plates`). Near-white and near-black regions
+proposed for every brand gave 280 false proposals for each true one on the dev split.
 The rotation left after whitening is read off the angular mass profiles by one circular
 correlation, so only the best few rotations are compared pixel by pixel.
 """
@@ -53,6 +54,25 @@ BACKDROPS = ((255, 255, 255), (0, 0, 0), (128, 128, 128))  # a small view's cut-
 PROFILE_BINS = 60  # angular mass profile: one bin per ANGLES step
 ROTATIONS_TRIED = 2  # best profile correlations compared pixel by pixel
 MIN_PROFILE_CORRELATION = 0.6  # below it no rotation can match: skip the pixel comparison
+# Reversed prints: the logo as the holes of a plate, near black or in the brand's colour.
+DARK_PLATE_LIGHTNESS = 64  # 8-bit Lab L: at most this is a dark plate's pixel
+MAX_PLATES = 8  # per plate mask, largest first
+# A dark plate's holes are compared with every brand's logo, a coloured one's with one brand's:
+# with 20 brands, 20 times the chances of a chance match, so a dark plate needs a higher score.
+DARK_PLATE_EXTRA_SCORE = 0.05
+MIN_PLATE_SOLIDITY = 0.85  # a plate, holes filled, is a card, a sign or a can's band: nearly convex
+PLATE_HOLE_SHARE = (0.04, 0.7)  # of the filled plate: less is specks, more is no plate
+MAX_HOLES_BOX_SHARE = 0.7  # of the plate's box: a starfield's holes spread over all of it
+# A view this solid (HP's disc, as a small logo shows it) is any round hole: the moon in a
+# night sky was HP at 0.99 on the dev split. Only views with an outline of their own are
+# looked for in plates.
+MAX_PLATE_VIEW_SOLIDITY = 0.9
+# A reversed print is white: its holes are near white (8-bit Lab L), or at least this much
+# lighter or darker than the card. On the dev split a print's holes were 100 or more apart
+# from a dark card; a dark natural region's holes were its own mid-grey texture, 40-60 apart.
+# A white print on a light brand colour (Spotify's green) is only 57 apart, but white.
+MIN_PLATE_CONTRAST = 60
+WHITE_PRINT_LIGHTNESS = 200
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,7 @@ class Proposal:
     score: float  # silhouette correlation, 0..1
     box: tuple[int, int, int, int]  # x, y, w, h px at working scale
     region: np.ndarray  # bool, the region's pixels cropped to its box
+    reversed: bool = False  # the holes of a plate: a white print on a dark or coloured plate
 
 
 def template_build(brand_id: int, label: str, image: np.ndarray, reference: str = "") -> LogoTemplate | None:
@@ -191,13 +212,24 @@ def work_rgb(image: np.ndarray) -> tuple[np.ndarray, float]:
     return _fitted(image, round(max(image.shape[:2]) * scale)), scale
 
 
-def proposals(lab: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[Proposal]:
+def proposals(lab: np.ndarray, templates: list[LogoTemplate], min_score: float,
+              reversed_min_score: float | None = None) -> list[Proposal]:  # fmt: skip
     """Regions of a working-scale Lab frame whose silhouette matches a template, among the
-    template's colour pixels. Masks and regions are shared by the templates of one colour."""
+    template's colour pixels. Masks and regions are shared by the templates of one colour.
+    With `reversed_min_score`, also the reversed prints (`_in_plates`) scoring that."""
     masks: dict[tuple, list[LogoTemplate]] = {}
     for template in templates:
         masks.setdefault(tuple(np.round(template.colours.ravel() / 4)), []).append(template)
-    return [found for group in masks.values() for found in _proposed(_near(lab, group[0].colours), group, min_score)]
+    found = []
+    for group in masks.values():
+        mask = _near(lab, group[0].colours)
+        found += _proposed(mask, group, min_score)
+        if reversed_min_score is not None and _saturated(group[0].colours):
+            found += _in_plates(mask, lab, group, reversed_min_score)
+    if reversed_min_score is not None:
+        dark = lab[..., 0] <= DARK_PLATE_LIGHTNESS
+        found += _in_plates(dark, lab, templates, reversed_min_score + DARK_PLATE_EXTRA_SCORE)
+    return found
 
 
 def _proposed(mask: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[Proposal]:
@@ -213,6 +245,74 @@ def _proposed(mask: np.ndarray, templates: list[LogoTemplate], min_score: float)
             if score >= min_score:
                 found.append(Proposal(template, score, box, region))
     return found
+
+
+def _saturated(colours: np.ndarray) -> bool:
+    return bool(np.hypot(colours[:, 1] - 128, colours[:, 2] - 128).max() >= SATURATED_CHROMA)
+
+
+def _in_plates(mask: np.ndarray, lab: np.ndarray, templates: list[LogoTemplate], min_score: float) -> list[Proposal]:
+    """Reversed and mono prints (a white logo on a dark plate, or on one in the brand's
+    colour): the logo is what the plate leaves out. A dark plate can hold any brand's logo,
+    a coloured one only its brand's."""
+    found = []
+    for holes, box in _plate_holes(mask.astype(np.uint8)):
+        x, y, w, h = box
+        shape = _shape(holes)
+        if shape is None or not _printed(lab[y : y + h, x : x + w, 0], holes, mask[y : y + h, x : x + w] > 0):
+            continue
+        for template in templates:
+            views = [view for view in template.views if view.shape.solidity < MAX_PLATE_VIEW_SOLIDITY]
+            score = _score(holes, shape, max(holes.shape), template, views)
+            if score >= min_score:
+                found.append(Proposal(template, score, box, holes, reversed=True))
+    return found
+
+
+def _printed(lightness: np.ndarray, holes: np.ndarray, plate: np.ndarray) -> bool:
+    """Whether the holes look printed on the card: white, or far from the card's own pixels
+    around and inside them in their box (the blurred rim between the two is neither)."""
+    inked = float(lightness[holes].mean())
+    card = float(lightness[plate].mean()) if plate.any() else inked
+    return inked >= WHITE_PRINT_LIGHTNESS or abs(inked - card) >= MIN_PLATE_CONTRAST
+
+
+def _plate_holes(mask: np.ndarray):
+    """(the holes of a plate cropped to their box, that box in the frame) for the largest
+    nearly convex regions of the mask whose holes take a plausible share and sit inside.
+    Plates are large: they are found at half resolution, and only looked into at full."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask[::2, ::2], connectivity=8)
+    for index in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_PLATES] + 1:
+        x, y, w, h, _ = 2 * stats[index]
+        if min(w, h) < MIN_SIDE or max(w, h) < MIN_LONG_SIDE * 1.2:
+            continue
+        crop = mask[y : y + h + 1, x : x + w + 1]
+        inside = np.repeat(np.repeat(labels[y // 2 : (y + h) // 2 + 1, x // 2 : (x + w) // 2 + 1] == index, 2, 0), 2, 1)
+        plate = crop & inside[: crop.shape[0], : crop.shape[1]]
+        found = _holes(plate, crop)
+        if found is not None:
+            holes, (left, top, width, height) = found
+            yield holes, (x + left, y + top, width, height)
+
+
+def _holes(plate: np.ndarray, colour: np.ndarray):
+    """A plate's holes that are not its colour, cropped, and their box in the plate's crop;
+    None unless the plate, filled, is nearly convex and the holes a logo's share of it."""
+    contours, _ = cv2.findContours(plate, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    filled = cv2.drawContours(np.zeros_like(plate), contours, -1, 1, cv2.FILLED) > 0
+    area = int(filled.sum())
+    if area < MIN_PLATE_SOLIDITY * cv2.contourArea(cv2.convexHull(np.concatenate(contours))):
+        return None
+    holes = filled & (colour == 0)
+    if not PLATE_HOLE_SHARE[0] <= holes.sum() / area <= PLATE_HOLE_SHARE[1]:
+        return None
+    ys, xs = np.nonzero(holes)
+    left, top, width, height = int(xs.min()), int(ys.min()), int(np.ptp(xs) + 1), int(np.ptp(ys) + 1)
+    if width * height > MAX_HOLES_BOX_SHARE * plate.shape[0] * plate.shape[1] or max(width, height) < MIN_LONG_SIDE:
+        return None
+    return holes[top : top + height, left : left + width], (left, top, width, height)
 
 
 def cut_by_edge(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
@@ -320,11 +420,12 @@ def _with_enclosed(own: np.ndarray, colour: np.ndarray) -> np.ndarray | None:
     return whole if whole.sum() > own.sum() * 1.05 else None
 
 
-def _score(region: np.ndarray, shape: Shape, side: int, template: LogoTemplate) -> float:
+def _score(region: np.ndarray, shape: Shape, side: int, template: LogoTemplate, views=None) -> float:
     """The best normalised correlation of the softened, whitened silhouettes over the
-    views for the region's size, the likeliest rotations and a few pixels of shift; a view
-    whose cheap invariants already disagree scores 0."""
-    return max((_view_score(region, shape, view) for view in template.views if side <= view.max_side), default=0.0)
+    views (the template's, unless given) for the region's size, the likeliest rotations and
+    a few pixels of shift; a view whose cheap invariants already disagree scores 0."""
+    views = template.views if views is None else views
+    return max((_view_score(region, shape, view) for view in views if side <= view.max_side), default=0.0)
 
 
 def _view_score(region: np.ndarray, shape: Shape, view: View) -> float:

@@ -71,20 +71,24 @@ def photo(name: str) -> np.ndarray:
 
 
 def scene(rng: np.random.Generator, slug: str | None, width: int = 128, max_angle: float = 30,
-          perspective: float = 0.12, blur: float = 1.0, quality: int = 75) -> Scene:  # fmt: skip
+          perspective: float = 0.12, blur: float = 1.0, quality: int = 75, plate=None) -> Scene:  # fmt: skip
     """A photo with the logo `width` px wide pasted at a random place, or none when `slug`
-    is None; then blurred and JPEG-compressed, as a broadcast frame would be."""
+    is None; then blurred and JPEG-compressed, as a broadcast frame would be. With a
+    `plate` colour (RGB), the logo is printed reversed: white, on a plate of that colour."""
     frame = photo(PHOTOS[rng.integers(len(PHOTOS))]).copy()
     box = None
     if slug is not None:
-        frame, box = _paste(rng, frame, icon_rgba(slug, 2 * width), width, max_angle, perspective)
+        rgba = icon_rgba(slug, 2 * width).copy()
+        if plate is not None:
+            rgba[..., :3] = 255
+        frame, box = _paste(rng, frame, rgba, width, max_angle, perspective, plate)
     if blur:
         frame = cv2.GaussianBlur(frame, (0, 0), blur)
     ok, jpeg = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     return Scene(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy(), slug, box)
 
 
-def _paste(rng, frame, rgba, width, max_angle, perspective):
+def _paste(rng, frame, rgba, width, max_angle, perspective, plate=None):
     h, w = rgba.shape[:2]
     scale = width / w
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
@@ -97,6 +101,11 @@ def _paste(rng, frame, rgba, width, max_angle, perspective):
     origin = rng.uniform([0, 0], [FRAME_SIZE[0] - span[0], FRAME_SIZE[1] - span[1]]) - placed.min(axis=0)
     placed = np.float32(placed + origin)
     matrix = cv2.getPerspectiveTransform(corners, placed)
+    if plate is not None:  # a card around the logo, a fifth of its size beyond it on each side
+        margin = 0.2 * max(w, h)
+        card = np.float32([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
+        outline = cv2.perspectiveTransform(card[None], matrix)[0].astype(np.int32)
+        frame = cv2.fillConvexPoly(frame.copy(), outline, tuple(int(c) for c in plate))
     warped = cv2.warpPerspective(rgba, matrix, FRAME_SIZE, flags=cv2.INTER_LINEAR)
     alpha = warped[..., 3:4].astype(np.float32) / 255
     frame = (frame * (1 - alpha) + warped[..., :3] * alpha).astype(np.uint8)

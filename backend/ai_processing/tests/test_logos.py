@@ -63,7 +63,8 @@ def test_logos_are_found_where_they_are_through_scale_rotation_and_perspective(l
     for findings in found:
         assert all(f.kind == "logo" and f.extra["source"] == "logo" and MIN_PROBABILITY <= f.confidence <= 1
                    for f in findings)  # fmt: skip
-        assert all(set(f.extra["why"]) == {"silhouette", "verifier", "reference"} for f in findings)
+        assert all(set(f.extra["why"]) in ({"silhouette", "verifier", "reference"}, {"silhouette", "printed", "reference"})
+                   for f in findings)  # fmt: skip
 
 
 @pytest.mark.parametrize("slug", ["nike", "apple", "adidas", "netflix", "google",
@@ -81,6 +82,22 @@ def test_black_red_and_multicolour_marks_are_found(logos, slug):
     hits = sum(any(f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3 for f in findings)
                for s, findings in zip(shown, found))  # fmt: skip
     assert hits >= 2, f"{slug}: found in {hits} of 4"
+
+
+@pytest.mark.parametrize(("slug", "plate"), [("nike", (20, 24, 30)), ("apple", (12, 12, 12)), ("spotify", (20, 20, 20)),
+                                           ("netflix", (229, 9, 20)), ("spotify", (30, 215, 96))])  # fmt: skip
+def test_a_reversed_print_on_a_dark_or_brand_coloured_plate_is_found(logos, slug, plate):
+    """White on a near-black card, or on one in the brand's colour, while the reference is
+    the brand-colour logo: the logo is what the card leaves out."""
+    rng = np.random.default_rng(33)
+    shown = [scene(rng, slug, width=int(rng.uniform(120, 240)), max_angle=20, plate=plate) for _ in range(4)]
+
+    found = logos.analyze([Frame(0.0, s.image) for s in shown], references(slug))
+
+    hits = [next((f for f in findings if f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3), None)
+            for s, findings in zip(shown, found)]  # fmt: skip
+    assert sum(hit is not None for hit in hits) >= 2, f"{slug} on {plate}: found in {sum(map(bool, hits))} of 4"
+    assert all(hit.extra["why"]["printed"] == "reversed" for hit in hits if hit is not None)
 
 
 @pytest.mark.parametrize("name", ["chelsea", "hubble_deep_field", "camera"])
