@@ -36,6 +36,7 @@ from streaming.models import MediaSegment, Stream
 logger = logging.getLogger(__name__)
 State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
+AWAITING_VERIFIERS = "logos to be checked again once the brands' verifiers are built"
 LOGOS = "logos"
 
 
@@ -91,9 +92,12 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
         return _finish(segment, State.FAILED, "segment has no video frames", owns_state)
     timings = analysed.per_frame_ms()
     storing = time.perf_counter()
+    # A brand not looked for yet (its verifier still building) leaves the segment analyzing
+    # until the logo recheck: the API must not call results final that are not.
+    awaiting = AWAITING_VERIFIERS if analysed.awaiting_verifiers else ""
     results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=names,
-                  owns_state=owns_state, note="; ".join(filter(None, [*analysed.errors, plan.note])),
-                  degraded=plan.wire())  # fmt: skip
+                  owns_state=owns_state, note="; ".join(filter(None, [*analysed.errors, plan.note, awaiting])),
+                  degraded=plan.wire(), final=not awaiting)  # fmt: skip
     FRAMES_ANALYSED.inc(len(analysed.pts))
     if owns_state:
         try:  # derived data: the segment is done whatever happens here
@@ -111,20 +115,26 @@ def segment_logos_recheck(segment_id: int) -> str:
     verifiers were still being built (a brand added just before the stream started), this
     time waiting for them. Its logo results replace the earlier ones and its exposure is
     derived again; the segment's state is left as it is."""
-    segment = MediaSegment.objects.select_related("stream").filter(pk=segment_id, state=State.DONE).first()
+    segment = MediaSegment.objects.select_related("stream").filter(pk=segment_id, state__in=[State.DONE, State.ANALYZING]).first()
     logos = analyzer_get(LOGOS)
-    if segment is None or logos is None or LOGOS not in segment.stream.enabled_analyzers:
+    if segment is None:
         return "nothing to recheck"
+    awaited = segment.state == State.ANALYZING and AWAITING_VERIFIERS in segment.state_reason
+    note = "; ".join(part for part in segment.state_reason.split("; ") if part != AWAITING_VERIFIERS)
     sampled = FrameAnalysis.objects.filter(segment=segment).count()  # a degraded segment was sampled slower
     try:
+        if logos is None or LOGOS not in segment.stream.enabled_analyzers:
+            raise LookupError("logos are no longer analysed for this stream")
         analysed = _analysed(segment, [logos], complete=True, fps=sampled / segment.duration if sampled else None)
-    except (av.FFmpegError, OSError, IndexError) as exc:  # the segment's file expired meanwhile
+    except (av.FFmpegError, OSError, IndexError, LookupError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
+        if awaited:  # what it has is all it will have
+            MediaSegment.objects.filter(pk=segment.pk).update(state=State.DONE, state_reason=f"{note}; logos not checked again: {exc}".strip("; "))
         return "segment unreadable"
     timings = analysed.per_frame_ms()
-    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings,
-                  analyzers=[LOGOS], owns_state=False, note="; ".join(analysed.errors))  # fmt: skip
-    _exposure_record(segment, analysed.thumbnails)
+    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=[LOGOS],
+                  owns_state=awaited, note="; ".join(filter(None, [note, *analysed.errors])))  # fmt: skip
+    _exposure_record(segment, analysed.thumbnails, sampled / segment.duration if sampled else None)
     return "rechecked"
 
 

@@ -132,11 +132,13 @@ def results_store(
     owns_state: bool = True,
     note: str = "",
     degraded: dict | None = None,
+    final: bool = True,
 ) -> list[FrameAnalysis]:
     """Replaces the results of `analyzers` for the segment in one transaction, so a re-run
     never duplicates and another job's analyzers on the same frames are kept. The job that
-    owns the segment's state marks it done. One `analysis.frame` per frame is published
-    after commit, naming the analyzers it reports."""
+    owns the segment's state marks it done, or leaves it analyzing when its results are not
+    `final` yet (a check still to come). One `analysis.frame` per frame is published after
+    commit, naming the analyzers it reports."""
     with transaction.atomic():
         # The segment's jobs store one at a time: the later one sees the other's rows.
         state = MediaSegment.objects.select_for_update().values_list("state", flat=True).get(pk=segment.pk)
@@ -149,7 +151,7 @@ def results_store(
         _forget_deleted_brands(detections)
         Detection.objects.bulk_create(detections)
         if owns_state:
-            state = MediaSegment.State.DONE
+            state = MediaSegment.State.DONE if final else MediaSegment.State.ANALYZING
             MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=note, updated_at=timezone.now())
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:

@@ -14,6 +14,7 @@ from ai_processing.models import Detection
 from ai_processing.services import (brand_create, brand_reference_image_add, brand_reference_image_delete,
                                     brand_verifier_build)  # fmt: skip
 from ai_processing.tests.logo_scenes import PHOTOS, SLUGS, icon_png, icons_available, photo, scene
+from streaming.models import MediaSegment
 
 pytestmark = pytest.mark.skipif(  # CI must run them: there a missing npm package fails, not skips
     not icons_available() and not os.environ.get("CI"), reason="needs frontend/node_modules/simple-icons (npm ci)"
@@ -264,8 +265,13 @@ def test_segments_analysed_before_a_brands_verifier_is_built_are_checked_again(s
     segment = make_segment(stream, segment_with_frames(tmp_path, [shown.image] * 30))
 
     assert segment_analyze(segment.pk) == "done"
+    segment.refresh_from_db()
+    assert segment.state == "analyzing" and "checked again" in segment.state_reason  # the API says: not final yet
 
     sightings = Detection.objects.filter(frame__segment=segment, kind="logo", brand=brand)
     assert until(sightings.exists, 120, interval_s=0.2), "the segment was not checked again for the brand"
+    assert until(lambda: MediaSegment.objects.get(pk=segment.pk).state == "done", 30, interval_s=0.2)
+    segment.refresh_from_db()
+    assert "checked again" not in segment.state_reason
     assert until(BrandAppearance.objects.filter(stream=stream, brand=brand).exists, 30, interval_s=0.2)
     assert Detection.objects.filter(frame__segment=segment, kind="logo").exclude(brand=brand).count() == 0
