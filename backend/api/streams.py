@@ -58,7 +58,7 @@ class ModeIn(serializers.Serializer):
 class SegmentOut(serializers.ModelSerializer):
     class Meta:
         model = MediaSegment
-        fields = ["seq", "duration", "start_pts", "program_date_time", "bytes", "state", "state_reason", "created_at"]
+        fields = ["seq", "duration", "start_pts", "program_date_time", "bytes", "state", "state_reason", "trace", "created_at"]
 
 
 def stream_for(request, stream_id) -> Stream:

@@ -98,6 +98,15 @@ try {
     (Math.abs(age) <= 17 ? errorsPx : betweenPx).push(error);
   }
   firstDrawn.delete(samples[0]?.resultPdt); // already on screen when sampling began
+  // Every result of the sampled span (from the REST API), and whether its boxes were first
+  // drawn on its own frame (within half a frame): one never drawn, or drawn late, is a miss.
+  const spanMs = [samples[0]?.framePdtMs + 1000, samples.at(-1)?.framePdtMs - 1000];
+  const results = await page.evaluate(async ({ id, since, until }) => {
+    const query = new URLSearchParams({ since, until, limit: '1000' });
+    return (await (await fetch(`/api/streams/${id}/frames/?${query}`)).json()).results.map((r) => r.pdt);
+  }, { id: streamId, since: new Date(spanMs[0]).toISOString(), until: new Date(spanMs[1]).toISOString() });
+  const drawnAt = new Map([...firstDrawn].map(([pdt, frame]) => [Date.parse(pdt), frame]));
+  const onOwnFrame = results.map(Date.parse).filter((pdt) => drawnAt.has(pdt) && Math.abs(drawnAt.get(pdt) - pdt) <= 17);
   const median = (values) => values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null;
   const frameMs = 1000 / 30;
   const latencies = samples.map((s) => (s.wallMs - s.framePdtMs) / 1000);
@@ -110,6 +119,8 @@ try {
     // A result first appears on the frame it was computed from: 0 when in step.
     overlay_sync_error_frames_median: median([...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs)),
     glass_to_glass_latency_s_median: median(latencies),
+    results_in_span: results.length,
+    drawn_on_own_frame_share: results.length ? onOwnFrame.length / results.length : null,
     exposure_panel: exposure?.panel ?? null,
     report: exposure?.report ?? null,
     console_errors: errors,
