@@ -15,6 +15,12 @@ const api = {
   stream: vi.fn(async () => ({ status: 'live', live_since: '2026-11-24T12:00:00Z' })),
 };
 
+/** A live stream's snapshot whose last message was number `seq`. */
+const snapshot = (seq: number) => ({
+  type: 'snapshot' as const, v: 1 as const, seq, frames: [],
+  stream: { type: 'stream.state' as const, v: 1 as const, stream_id: 's', status: 'live' as const, live_since: null },
+});
+
 function newSocket(): StreamSocket {
   TestBed.configureTestingModule({ providers: [StreamSocket, { provide: Api, useValue: api }] });
   const socket = TestBed.inject(StreamSocket);
@@ -64,8 +70,7 @@ describe('StreamSocket.receive', () => {
   it('refetches from the REST API what a skipped message number missed', async () => {
     vi.useFakeTimers();
     const socket = newSocket();
-    const state = { type: 'stream.state', v: 1, stream_id: 's', status: 'live', live_since: null } as const;
-    socket.receive({ type: 'snapshot', v: 1, seq: 10, stream: state, frames: [] });
+    socket.receive(snapshot(10));
     socket.receive(frame(11, '2026-11-24T12:00:00Z'));
     socket.receive(frame(14, '2026-11-24T12:00:03Z')); // 12 and 13 skipped
     socket.receive(frame(12, '2026-11-24T12:00:01Z')); // 12 was only late
@@ -81,8 +86,7 @@ describe('StreamSocket.receive', () => {
   it('refetches nothing when every number arrives, even out of order', async () => {
     vi.useFakeTimers();
     const socket = newSocket();
-    const state = { type: 'stream.state', v: 1, stream_id: 's', status: 'live', live_since: null } as const;
-    socket.receive({ type: 'snapshot', v: 1, seq: 3, stream: state, frames: [] });
+    socket.receive(snapshot(3));
     socket.receive(frame(5, '2026-11-24T12:00:01Z'));
     socket.receive(frame(4, '2026-11-24T12:00:00Z'));
 
@@ -95,8 +99,7 @@ describe('StreamSocket.receive', () => {
   it('a number only late leaves no stale gap: a later gap refetches from its own last frame', async () => {
     vi.useFakeTimers();
     const socket = newSocket();
-    const state = { type: 'stream.state', v: 1, stream_id: 's', status: 'live', live_since: null } as const;
-    socket.receive({ type: 'snapshot', v: 1, seq: 0, stream: state, frames: [] });
+    socket.receive(snapshot(0));
     socket.receive(frame(2, '2026-11-24T12:00:01Z'));
     socket.receive(frame(1, '2026-11-24T12:00:00Z')); // late, not lost
     await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 2);
