@@ -18,6 +18,9 @@ from ai_processing.selectors import brand_visible_to
 from api.inputs import validated
 
 ALLOWED_IMAGE_FORMATS = {"PNG", "JPEG", "WEBP"}
+# A few KB of PNG can declare 144 megapixels (0.6 GB once the logos analyzer decodes it):
+# the header's size is checked, before any pixel is decoded. Matches the analyzer's bound.
+IMAGE_MAX_PIXELS = 25_000_000
 
 
 class ReferenceImageOut(serializers.ModelSerializer):
@@ -71,7 +74,7 @@ class BrandIn(serializers.Serializer):
 
 
 class ReferenceImageIn(serializers.Serializer):
-    image = serializers.ImageField(help_text="PNG, JPEG or WebP, at least 16 px a side.")
+    image = serializers.ImageField(help_text="PNG, JPEG or WebP, at least 16 px a side, at most 25 megapixels.")
 
     def validate_image(self, image):
         if image.size > settings.MEDIA_ANALYZER["IMAGE_MAX_BYTES"]:
@@ -82,6 +85,10 @@ class ReferenceImageIn(serializers.Serializer):
                 raise serializers.ValidationError(f"format {decoded.format} not allowed: use PNG, JPEG or WebP")
             if min(decoded.size) < 16:
                 raise serializers.ValidationError("smaller than 16 px on a side")
+            width, height = decoded.size  # from the header: Image.open decodes no pixel
+            if width * height > IMAGE_MAX_PIXELS:
+                raise serializers.ValidationError(
+                    f"{width}x{height} px is over {IMAGE_MAX_PIXELS // 1_000_000} megapixels: scale it down")
         image.seek(0)
         return image
 

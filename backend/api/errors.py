@@ -1,6 +1,7 @@
 """One error envelope for every API error:
 `{"error": {"status": 400, "code": "invalid", "message": "...", "fields": {...}}}`."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -8,9 +9,14 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -24,6 +30,17 @@ def exception_handler(exc, context):
         error = {"code": "error", "message": str(response.data)}
     response.data = {"error": {"status": response.status_code, **error}}
     return response
+
+
+def _as_api_exception(exc):
+    """Django's own request errors, which DRF would leave to Django's HTML pages."""
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge()
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return exceptions.ParseError(str(exc))
+    return exc
 
 
 def _field_errors(data):

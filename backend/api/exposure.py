@@ -21,6 +21,7 @@ from api.streams import stream_for
 from exposure import services
 from exposure.models import AlertRule, BrandAppearance
 from exposure.selectors import alert_rules_of, appearance_list, exposure_summary
+from exposure.webhooks import url_problem
 from streaming.selectors import stream_visible_to
 
 SUMMARY_COLUMNS = ("brand_id", "brand", "appearances", "screen_time_s", "share_of_screen_mean",
@@ -29,6 +30,7 @@ SUMMARY_COLUMNS = ("brand_id", "brand", "appearances", "screen_time_s", "share_o
 APPEARANCE_COLUMNS = ("track_id", "brand_id", "brand", "start_pdt", "end_pdt", "start_pts", "duration_s", "frames",
                       "share_of_screen_mean", "share_of_screen_max", "prominence", "confidence_max", "sources",
                       "play_url", "thumbnail_url")  # fmt: skip
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # text cells a spreadsheet would evaluate
 
 
 class RangeIn(serializers.Serializer):
@@ -79,6 +81,9 @@ class AlertRuleIn(serializers.Serializer):
     def validate_webhook_url(self, url: str) -> str:
         if url and not url.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("use an http or https URL")
+        problem = url and url_problem(url)  # what delivery would refuse, said now (a port over 65535)
+        if problem:
+            raise serializers.ValidationError(problem)
         return url
 
     def validate(self, data):
@@ -213,7 +218,16 @@ def _csv(filename: str, columns, rows) -> HttpResponse:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: _cell(value) for column, value in row.items()} for row in rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _cell(value):
+    """A spreadsheet runs a text cell that starts like a formula (a brand named
+    `=HYPERLINK(...)`): a leading quote keeps it text (OWASP, CSV injection). Numbers are
+    left as numbers, negative ones too."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

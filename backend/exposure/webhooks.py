@@ -46,22 +46,15 @@ def delivery_attempt(delivery_id: int) -> str:
     delivery = WebhookDelivery.objects.select_related("firing__rule").get(pk=delivery_id)
     if delivery.state != WebhookDelivery.State.PENDING:
         return delivery.state
-    body = json.dumps(delivery.firing.payload, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
-    request = urllib.request.Request(delivery.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "media-analyzer-webhooks",
-        "X-Media-Analyzer-Timestamp": timestamp,
-        "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
-    })  # fmt: skip
     delivery.attempts += 1
     address, refused = _checked_address(delivery.url)
-    if refused:  # no retry: the address will not become acceptable
+    if refused:  # no retry: the URL or its address will not become acceptable
         delivery.state, delivery.last_status, delivery.last_error = WebhookDelivery.State.FAILED, None, refused
         delivery.save(update_fields=["attempts", "last_status", "last_error", "state", "updated_at"])
         logger.warning("webhook %s refused: %s", delivery.url, refused)
         return delivery.state
     try:
-        with _pinned_opener(address).open(request, timeout=TIMEOUT_S) as response:
+        with _pinned_opener(address).open(_signed_request(delivery), timeout=TIMEOUT_S) as response:
             delivery.last_status, delivery.last_error = response.status, ""
             delivery.state = WebhookDelivery.State.DELIVERED
     except urllib.error.HTTPError as exc:  # a redirect too: it is not followed
@@ -75,16 +68,48 @@ def delivery_attempt(delivery_id: int) -> str:
     return delivery.state
 
 
+def _signed_request(delivery: WebhookDelivery) -> urllib.request.Request:
+    body = json.dumps(delivery.firing.payload, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    return urllib.request.Request(delivery.url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "media-analyzer-webhooks",
+        "X-Media-Analyzer-Timestamp": timestamp,
+        "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
+    })  # fmt: skip
+
+
+def url_problem(url: str) -> str:
+    """Why the URL can never be delivered to, or "". Checked when a rule is saved, and again
+    at delivery, for rules saved before the check (a port over 65535 raised there, and the
+    delivery stayed pending)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # an unclosed [IPv6 literal
+        return f"not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "only http and https URLs are delivered"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or over 65535
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        return "the port must be a number from 1 to 65535"
+    return ""
+
+
 def _checked_address(url: str) -> tuple[str | None, str]:
     """(the address to connect to, why the URL may not be called or ""). None: the name
     does not resolve now, and the attempt fails and is retried like any network error."""
+    problem = url_problem(url)
+    if problem:
+        return None, problem
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None, "only http and https URLs are delivered"
     try:
         found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror:
         return None, ""
+    except UnicodeError:  # a name IDNA cannot encode (a label over 63 characters): it never will
+        return None, f"{parts.hostname} is not a valid host name"
     addresses = list(dict.fromkeys(info[4][0] for info in found))
     if not settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
         for address in addresses:
@@ -94,8 +119,29 @@ def _checked_address(url: str) -> tuple[str | None, str]:
     return addresses[0], ""
 
 
+# IPv6 forms that carry an IPv4 address, which a translator or tunnel on the path may reach:
+# `is_global` judges the IPv6 prefix, so 64:ff9b::10.0.0.1 passed. They are judged by the IPv4.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Refused whatever they carry: local-use NAT64 (the translator is someone's own network),
+# Teredo (the client's IPv4 is obfuscated; 2001::/32 is not global on every Python anyway),
+# IPv4-compatible (deprecated) and IPv4-translated (SIIT) addresses.
+_REFUSED_IPV6 = tuple(map(ipaddress.ip_network, ("64:ff9b:1::/48", "2001::/32", "::/96", "::ffff:0:0:0/96")))
+
+
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if ip.version == 6:
+        if any(ip in network for network in _REFUSED_IPV6):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return embedded.is_global
     return ip.is_global
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # the last 32 bits (RFC 6052)
+    return ip.ipv4_mapped or ip.sixtofour
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -7,6 +7,7 @@ start-up instead of at the first request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal, Mapping
@@ -26,8 +27,12 @@ class Config(BaseModel):
 
     secret_key: str | None = Field(default=None, title="DJANGO_SECRET_KEY", min_length=32)
     debug: bool = Field(default=False, title="DJANGO_DEBUG")
+    host: str = Field(default="127.0.0.1", title="HOST", min_length=1)
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"], title="DJANGO_ALLOWED_HOSTS")
     csrf_trusted_origins: list[str] = Field(default_factory=list, title="DJANGO_CSRF_TRUSTED_ORIGINS")
+    # Proxies in front of the web that append to X-Forwarded-For; 0 ignores the header, which
+    # a client can otherwise set to anything (and so dodge the per-address sign-in limit).
+    num_proxies: int = Field(default=0, title="NUM_PROXIES", ge=0, le=10)
     https_only: bool = Field(default=True, title="HTTPS_ONLY")
     data_dir: Path = Field(default=REPO_ROOT / "var", title="MEDIA_ANALYZER_DATA_DIR")
     database_url: str | None = Field(default=None, title="DATABASE_URL")
@@ -60,6 +65,10 @@ class Config(BaseModel):
     upload_max_bytes: int = Field(default=2 * 1024**3, title="UPLOAD_MAX_BYTES", ge=1024)
     image_max_bytes: int = Field(default=10 * 1024**2, title="IMAGE_MAX_BYTES", ge=1024)
     webhook_private_hosts: bool = Field(default=False, title="WEBHOOK_PRIVATE_HOSTS")
+    segment_lease_s: float = Field(default=60.0, title="SEGMENT_LEASE_S", gt=0)
+    segment_pending_bound_s: float = Field(default=30.0, title="SEGMENT_PENDING_BOUND_S", gt=0)
+    segment_sweep_interval_s: float = Field(default=10.0, title="SEGMENT_SWEEP_INTERVAL_S", gt=0)
+    segment_max_attempts: int = Field(default=3, title="SEGMENT_MAX_ATTEMPTS", ge=1)
 
     @field_validator("database_url", "redis_url", "celery_broker_url")
     @classmethod
@@ -67,6 +76,15 @@ class Config(BaseModel):
         if value is not None and "://" not in value:
             raise ValueError("must be a URL such as scheme://host:port/name")
         return value
+
+    @property
+    def binds_loopback_only(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False  # a host name: it may resolve to any interface
 
     @property
     def services_mode(self) -> bool:
@@ -116,6 +134,17 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         shown = environ.get(variable, "")
         shown = "<hidden>" if "SECRET" in variable or "PASSWORD" in variable else repr(shown)
         raise ConfigError(f"{variable}={shown}: {error['msg']}") from None
+    _check_combinations(config, environ)
+    return config
+
+
+def _check_combinations(config: Config, environ: Mapping[str, str]) -> None:
+    """Rules across variables, each refused with one line naming the first of them."""
     if config.media_storage == "gcs" and not config.gcs_bucket:
         raise ConfigError("GCS_BUCKET: required when MEDIA_STORAGE=gcs")
-    return config
+    if config.debug and not config.binds_loopback_only:
+        # Debug pages show settings, code and tracebacks to whoever can reach the server.
+        raise ConfigError(
+            f"DJANGO_DEBUG={environ.get('DJANGO_DEBUG')!r}: refused with HOST={config.host!r}, "
+            "which is not a loopback address (debug pages expose settings and code)"
+        )

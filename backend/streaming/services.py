@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,6 +18,8 @@ from media_analyzer.files import files_delete_on_commit
 from streaming.keys import key_digest, key_generate
 from streaming.messages import stream_state_message
 from streaming.models import MediaSegment, Stream
+
+logger = logging.getLogger(__name__)
 
 
 def stream_create(
@@ -65,7 +70,25 @@ def stream_rotate_key(*, stream: Stream) -> str:
 @transaction.atomic
 def stream_delete(*, stream: Stream) -> None:
     files_delete_on_commit(segment.file for segment in stream.segments.all())
+    stream_id = stream.pk
     stream.delete()
+    # Playlists and segments not (yet) registered are only in the stream's HLS folder.
+    transaction.on_commit(lambda: stream_directory_delete(stream_id=stream_id))
+
+
+def stream_directory_delete(*, stream_id) -> bool:
+    """Removes the stream's HLS folder: only a real folder directly in HLS_ROOT, inside
+    MEDIA_ROOT, so a symlink or an odd setting cannot point the deletion elsewhere."""
+    hls_root = Path(settings.INGEST["HLS_ROOT"]).resolve()
+    directory = hls_root / str(stream_id)
+    if not directory.exists() and not directory.is_symlink():
+        return False
+    media_root = Path(settings.MEDIA_ROOT).resolve()
+    if directory.is_symlink() or directory.resolve().parent != hls_root or not hls_root.is_relative_to(media_root):
+        logger.warning("stream folder %s not deleted: not a folder in %s inside %s", directory, hls_root, media_root)
+        return False
+    shutil.rmtree(directory, ignore_errors=True)  # the ingest may still be writing a last file
+    return True
 
 
 def stream_go_live(*, stream: Stream) -> bool:
@@ -111,7 +134,9 @@ def segment_register(
                 stream_id=stream_id, seq=seq, file=name, duration=duration, start_pts=start_pts,
                 program_date_time=program_date_time, bytes=size,
             )  # fmt: skip
-            transaction.on_commit(lambda: segment_dispatch(segment))
+            # robust: a dispatch that fails (broker down) is logged, not raised into the ingest;
+            # the row stays pending and the sweep (ai_processing.sweep) dispatches it again.
+            transaction.on_commit(lambda: segment_dispatch(segment), robust=True)
     except IntegrityError:  # registered concurrently by another watcher
         return None
     return segment

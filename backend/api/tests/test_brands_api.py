@@ -73,3 +73,33 @@ def test_deleting_a_brand_deletes_its_image_files(api, brand, django_capture_on_
         assert api.delete(f"/api/brands/{brand['id']}/").status_code == 204
 
     assert not storage.exists(name)
+
+
+def png_header_only_bomb(width: int, height: int) -> bytes:
+    """A valid 1-bit greyscale PNG of width x height: a few KB on the wire, width x height
+    pixels once decoded (PIL decodes it to one byte a pixel)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = bytes(1 + (width + 7) // 8) * height  # filter byte + packed bits, all zero
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # PIL warns from 89 MP
+def test_reference_image_over_the_pixel_limit_is_refused_from_its_header(api, brand, monkeypatch):
+    from PIL import ImageFile
+
+    bomb = png_header_only_bomb(12000, 12000)
+    assert len(bomb) < 200_000
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("pixel data decoded"))
+
+    response = api.post(f"/api/brands/{brand['id']}/images/",
+                        {"image": SimpleUploadedFile("logo.png", bomb, content_type="image/png")}, format="multipart")  # fmt: skip
+
+    assert response.status_code == 400
+    assert "megapixels" in response.json()["error"]["fields"]["image"][0]
+    assert not BrandReferenceImage.objects.exists()

@@ -72,3 +72,28 @@ def test_alert_rules_show_their_secret_once_and_validate(api, acme_seen, make_us
     assert "secret" not in listed[0] and listed[0]["fired"] == 0
     assert no_seconds.status_code == 400 and "seconds" in no_seconds.json()["error"]["fields"]
     assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_exports_neutralise_formula_cells(api, stream, user, name):
+    brand = brand_create(owner=user, name=name)
+    sight(stream, brand, [0.0, 0.5])
+    update(stream, 0, 1)
+
+    for export in ("exposure.csv", "appearances.csv"):
+        content = api.get(f"/api/streams/{stream.pk}/{export}").content.decode()
+        [row] = list(csv.DictReader(io.StringIO(content, newline="")))
+        assert row["brand"] == "'" + name, export
+        assert float(row["screen_time_s" if export == "exposure.csv" else "duration_s"]) > 0  # numbers stay numbers
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example:99999/x", "https://hooks.example:0/x"])
+def test_a_webhook_url_with_an_invalid_port_is_a_400(api, acme_seen, url):
+    created = api.post("/api/alerts/", {"name": "r", "brand": acme_seen.pk, "condition": "appears",
+                                        "webhook_url": url}, format="json")  # fmt: skip
+    rule = api.post("/api/alerts/", {"name": "r", "brand": acme_seen.pk, "condition": "appears"}, format="json")
+    updated = api.patch(f"/api/alerts/{rule.json()['id']}/", {"webhook_url": url}, format="json")
+
+    for response in (created, updated):
+        assert response.status_code == 400
+        assert "port" in response.json()["error"]["fields"]["webhook_url"][0]

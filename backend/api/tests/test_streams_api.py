@@ -91,3 +91,38 @@ def test_anonymous_requests_are_refused(client, stream):
 def test_delete_removes_the_stream(api, stream):
     assert api.delete(reverse("stream-detail", args=[stream.id])).status_code == 204
     assert not Stream.objects.filter(pk=stream.id).exists()
+
+
+@pytest.fixture
+def hls_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "media" / "streams"}
+    return settings.INGEST["HLS_ROOT"]
+
+
+def test_delete_removes_the_streams_hls_directory(api, stream, hls_root, django_capture_on_commit_callbacks):
+    directory = hls_root / str(stream.id)
+    directory.mkdir(parents=True)
+    (directory / "live-000000.m3u8").write_text("#EXTM3U\n")
+    (directory / "seg_000000.ts").write_bytes(b"\x47" * 188)
+    other = hls_root / "another-stream"
+    other.mkdir()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(reverse("stream-detail", args=[stream.id])).status_code == 204
+
+    assert not directory.exists() and other.exists()
+
+
+def test_delete_never_follows_a_stream_directory_out_of_the_media_root(api, stream, hls_root, tmp_path,
+                                                                     django_capture_on_commit_callbacks):  # fmt: skip
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not media")
+    hls_root.mkdir(parents=True)
+    (hls_root / str(stream.id)).symlink_to(outside, target_is_directory=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(reverse("stream-detail", args=[stream.id])).status_code == 204
+
+    assert (outside / "keep.txt").exists()

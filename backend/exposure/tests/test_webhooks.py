@@ -184,3 +184,48 @@ def test_https_to_the_pinned_address_still_verifies_the_host_name(stream, user, 
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("address, public", [
+    ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+    ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+    ("64:ff9b::808:808", True),  # NAT64 of a public address
+    ("64:ff9b:1::808:808", False),  # local-use NAT64: the translator is someone's own
+    ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+    ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
+    ("2002:808:808::1", True),  # 6to4 of a public address
+    ("::ffff:10.0.0.1", False),  # IPv4-mapped
+    ("::ffff:8.8.8.8", True),
+    ("::a00:1", False),  # IPv4-compatible (deprecated)
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo
+    ("2606:4700:4700::1111", True),
+])  # fmt: skip
+def test_ipv6_addresses_that_embed_an_ipv4_are_judged_by_it(address, public):
+    import ipaddress
+
+    from exposure import webhooks
+
+    assert webhooks._is_public(ipaddress.ip_address(address)) is public
+
+
+def test_a_name_resolving_to_nat64_of_a_private_address_is_refused(stream, user, monkeypatch, settings):
+    import socket
+
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a9fe:a9fe", port, 0, 0))])  # fmt: skip
+    delivery = delivery_to("https://hooks.example/hook", stream, user)
+
+    assert delivery_attempt(delivery.pk) == "failed"
+
+    delivery.refresh_from_db()
+    assert "private address" in delivery.last_error and delivery.attempts == 1
+
+
+def test_a_url_with_an_invalid_port_fails_at_once_without_crashing(stream, user):
+    delivery = delivery_to("http://127.0.0.1:99999/hook", stream, user)
+
+    assert delivery_attempt(delivery.pk) == "failed"
+
+    delivery.refresh_from_db()
+    assert "port" in delivery.last_error and delivery.attempts == 1 and delivery.last_status is None

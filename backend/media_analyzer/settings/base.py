@@ -95,6 +95,14 @@ if CONFIG.services_mode:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
+# The cache holds the sign-in throttle counts: in services mode every web process must see the
+# same counts (or each one allows its own 10 a minute), so they live in Redis. It is the
+# database of the channel layer and the broker: never cache.clear(), which flushes it.
+if CONFIG.services_mode:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_BROKER_URL = CONFIG.broker_url
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -156,7 +164,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # Sign-in attempts, per client address and per username (api.auth), API and admin alike.
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "login_username": "10/min"},
+    # 0: the client address is REMOTE_ADDR; X-Forwarded-For counts only behind declared proxies.
+    "NUM_PROXIES": CONFIG.num_proxies,
+    # JSON with a nesting limit (api.parsers); forms and multipart as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Media Analyzer API",

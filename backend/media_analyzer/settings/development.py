@@ -5,7 +5,7 @@ import secrets
 from .base import *  # noqa: F403
 from .base import CONFIG
 
-DEBUG = CONFIG.debug or True
+# DEBUG is base's CONFIG.debug: off unless DJANGO_DEBUG asks (config refuses it off loopback).
 WHITENOISE_USE_FINDERS = True  # serve static files without collectstatic
 
 

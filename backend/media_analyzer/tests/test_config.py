@@ -34,6 +34,9 @@ def test_services_mode_is_chosen_by_environment_alone():
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
         ({"UPLOAD_MAX_BYTES": "-1"}, "UPLOAD_MAX_BYTES"),
         ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"NUM_PROXIES": "-1"}, "NUM_PROXIES"),
+        ({"DJANGO_DEBUG": "true", "HOST": "0.0.0.0"}, "DJANGO_DEBUG"),
+        ({"DJANGO_DEBUG": "true", "HOST": "media.example.com"}, "DJANGO_DEBUG"),
     ],
 )
 def test_each_bad_value_names_its_variable(environ, variable):
@@ -42,6 +45,50 @@ def test_each_bad_value_names_its_variable(environ, variable):
 
     assert str(error.value).startswith(variable)
     assert "short" not in str(error.value)  # secrets are never echoed
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_declared():
+    assert load_config({}).num_proxies == 0
+    assert load_config({"NUM_PROXIES": "1"}).num_proxies == 1
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_debug_is_allowed_on_a_loopback_host(host):
+    assert load_config({"DJANGO_DEBUG": "true", "HOST": host}).debug
+
+
+def test_any_host_without_debug_is_fine():
+    assert load_config({"HOST": "0.0.0.0"}).host == "0.0.0.0"
+
+
+def _settings_of(module: str, environ: dict[str, str]) -> dict:
+    """The settings a fresh process gets from this environment (settings read it at import)."""
+    import json
+
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'DEBUG': s.DEBUG, 'CACHE': s.CACHES['default']['BACKEND'], "
+        "'LOCATION': s.CACHES['default'].get('LOCATION'), 'NUM_PROXIES': s.REST_FRAMEWORK.get('NUM_PROXIES', 'unset')}))"
+    )
+    keep = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "REDIS_URL", "NUM_PROXIES", "HOST")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=BACKEND, capture_output=True, text=True, timeout=60,
+                            env={**keep, "DJANGO_SETTINGS_MODULE": module, **environ})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_embedded_run_is_not_in_debug_unless_asked():
+    assert _settings_of("media_analyzer.settings.development", {})["DEBUG"] is False
+    assert _settings_of("media_analyzer.settings.development", {"DJANGO_DEBUG": "true"})["DEBUG"] is True
+
+
+def test_throttle_counts_are_shared_through_redis_in_services_mode():
+    embedded = _settings_of("media_analyzer.settings.development", {})
+    services = _settings_of("media_analyzer.settings.development", {"REDIS_URL": "redis://redis.invalid:6379/0", "NUM_PROXIES": "1"})
+
+    assert embedded["CACHE"] == "django.core.cache.backends.locmem.LocMemCache" and embedded["NUM_PROXIES"] == 0
+    assert services["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert services["LOCATION"] == "redis://redis.invalid:6379/0" and services["NUM_PROXIES"] == 1
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ MIN_PROBABILITY = 0.8  # the verifier's; tuned on the dev split of bench/logos
 REVERSED_MIN_SILHOUETTE = 0.85
 CACHED = 512
 MIN_REFERENCE_SIDE = 32  # px
+MAX_REFERENCE_PIXELS = 25_000_000  # as on upload (api.brands): also bounds references stored before that check
 
 
 class LogosAnalyzer(Analyzer):
@@ -215,7 +216,10 @@ def _cached(lock: threading.Lock, cache: OrderedDict, key, value):
 
 def _template_build(reference: LogoReference) -> tuple[LogoTemplate, np.ndarray] | None:
     try:
-        image = np.asarray(Image.open(io.BytesIO(reference.read())).convert("RGBA"))
+        with Image.open(io.BytesIO(reference.read())) as opened:  # reads the header only
+            if opened.width * opened.height > MAX_REFERENCE_PIXELS:
+                raise OSError(f"{opened.width}x{opened.height} px is over {MAX_REFERENCE_PIXELS} pixels")
+            image = np.asarray(opened.convert("RGBA"))
     except (OSError, UnidentifiedImageError) as exc:
         logger.warning("reference image %s of brand %s unreadable: %s", reference.key, reference.brand_name, exc)
         return None
