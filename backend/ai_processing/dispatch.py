@@ -7,6 +7,7 @@ their own (visual) in a second job on it, which adds its results to the same fra
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -82,12 +83,24 @@ def _build_in_pool(brand_id: int) -> None:
         close_old_connections()
 
 
-def _run_in_pool(segment_id: int) -> None:
-    from ai_processing.pipeline import segment_analyze
+POOL_RETRY_DELAYS_S = (1.0, 4.0)  # an outage: try again after these; then the sweep's
 
-    try:
-        segment_analyze(segment_id)
-    except Exception:  # a database outage: the segment stays `analyzing`, visible in the API
-        logger.exception("analysis of segment %s could not finish", segment_id)
-    finally:
-        close_old_connections()
+
+def _run_in_pool(segment_id: int) -> None:
+    from ai_processing.pipeline import OUTAGES, segment_analyze
+
+    for delay in (*POOL_RETRY_DELAYS_S, None):
+        try:
+            segment_analyze(segment_id)
+            return
+        except OUTAGES:  # the segment went back to pending: nothing wrong with it
+            if delay is None:
+                logger.exception("analysis of segment %s could not finish: left for the sweep", segment_id)
+                return
+            logger.warning("analysis of segment %s hit an outage; trying again in %s s", segment_id, delay)
+        except Exception:
+            logger.exception("analysis of segment %s could not finish", segment_id)
+            return
+        finally:
+            close_old_connections()
+        time.sleep(delay)

@@ -18,6 +18,9 @@ import av
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ai_processing.analyzers.base import BrandName, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
 from ai_processing.analyzers.loaded import analyzer_get
@@ -38,11 +41,14 @@ State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
 AWAITING_VERIFIERS = "logos to be checked again once the brands' verifiers are built"
 LOGOS = "logos"
+# The database or the broker out of reach: nothing wrong with the segment. Such errors are
+# retried (the task's backoff) and never recorded as its failure; the sweep is the backstop.
+OUTAGES = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
 
 
 def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
     """Runs the job and returns the segment's final state. A poisoned segment ends
-    `failed` with its reason; only database outages propagate, for the task to retry.
+    `failed` with its reason; only outages (OUTAGES) propagate, for the task to retry.
 
     `analyzers`: the names this job runs (None: all the stream's). A job that does not own
     the segment's state (services mode's visual job) only adds its results to the frames."""
@@ -51,7 +57,9 @@ def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_st
         return MediaSegment.objects.filter(pk=segment_id).values_list("state", flat=True).first() or "missing"
     try:
         return _analyze(segment, analyzers, owns_state)
-    except (OperationalError, InterfaceError):
+    except OUTAGES:
+        if owns_state:
+            _release(segment_id)
         raise
     except Exception as exc:
         logger.exception("analysis of segment %s crashed", segment_id)
@@ -84,8 +92,9 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
     analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
     plan = _plan(segment, stream, analyzers)
+    renew = (lambda: _lease_renew(segment.pk)) if owns_state else None
     try:
-        analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
+        analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps, renew=renew)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not analysed.pts:
@@ -138,10 +147,11 @@ def segment_logos_recheck(segment_id: int) -> str:
     return "rechecked"
 
 
-def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None) -> _Analysed:
+def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None,
+              renew=None) -> _Analysed:  # fmt: skip
     """Decodes and samples the segment (at `fps`, else the stream's rate) and runs the
     analyzers on it, chunk by chunk. `complete`: wait for every brand's verifier, whatever
-    the stream's mode."""
+    the stream's mode. `renew`: called after each chunk (the job's lease on the segment)."""
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete)
@@ -158,6 +168,8 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fp
         found = [brands.link(frame_findings) for frame_findings in found]
         _keep_thumbnails(chunk, found, analysed.thumbnails)
         analysed.findings.extend(found)
+        if renew is not None:
+            renew()
     analysed.awaiting_verifiers = context.awaiting_verifiers
     return analysed
 
@@ -259,12 +271,32 @@ def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dic
 
 
 def _claim(segment_id: int) -> MediaSegment | None:
-    """pending -> analyzing. An `analyzing` segment is claimed again: its last worker died."""
+    """pending -> analyzing, with a lease the job renews as it goes (the sweep dispatches the
+    segment again once it runs out). An `analyzing` segment is claimed again: its last worker
+    died (the broker redelivered the task), or a duplicate dispatch finds it; jobs are idempotent."""
     with transaction.atomic():
         claimed = MediaSegment.objects.filter(pk=segment_id, state__in=[State.PENDING, State.ANALYZING]).update(
-            state=State.ANALYZING, updated_at=timezone.now()
+            state=State.ANALYZING, lease_until=_lease_end(), updated_at=timezone.now()
         )
     return MediaSegment.objects.select_related("stream").get(pk=segment_id) if claimed else None
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=settings.CONFIG.segment_lease_s)
+
+
+def _lease_renew(segment_id: int) -> None:
+    MediaSegment.objects.filter(pk=segment_id, state=State.ANALYZING).update(lease_until=_lease_end())
+
+
+def _release(segment_id: int) -> None:
+    """After an outage: back to pending, for the task's retry or else the sweep, without
+    counting as a lost job. Best effort: the database may be the thing that is down."""
+    due = timezone.now() + timedelta(seconds=settings.CONFIG.segment_pending_bound_s)
+    try:
+        MediaSegment.objects.filter(pk=segment_id, state=State.ANALYZING).update(state=State.PENDING, lease_until=due)
+    except OUTAGES:
+        logger.warning("segment %s left analyzing: its lease will run out and the sweep dispatch it again", segment_id)
 
 
 def _unfinished(segment_id: int) -> MediaSegment | None:
@@ -338,6 +370,10 @@ def _finish(segment: MediaSegment, state: str, reason: str, owns_state: bool = T
         return state
     if state == State.FAILED:
         logger.warning("segment %s failed: %s", segment.pk, reason)
-    MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=reason, updated_at=timezone.now())
-    broadcast(segment.stream_id, segment_message(segment, state, reason))  # skipped and failed are visible live
+    MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=reason, lease_until=None,
+                                                      updated_at=timezone.now())  # fmt: skip
+    try:  # skipped and failed are visible live; the stored state stands whatever happens here
+        broadcast(segment.stream_id, segment_message(segment, state, reason))
+    except Exception:
+        logger.exception("segment %s: the %s event was not sent", segment.pk, state)
     return state

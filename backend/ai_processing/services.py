@@ -150,9 +150,10 @@ def results_store(
         ]  # fmt: skip
         _forget_deleted_brands(detections)
         Detection.objects.bulk_create(detections)
-        if owns_state:
+        if owns_state:  # no lease either way: done, or waiting for its logo recheck, not for a job
             state = MediaSegment.State.DONE if final else MediaSegment.State.ANALYZING
-            MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=note, updated_at=timezone.now())
+            MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=note, lease_until=None,
+                                                              updated_at=timezone.now())  # fmt: skip
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
@@ -161,7 +162,9 @@ def results_store(
         if state == MediaSegment.State.DONE:  # the summary covers every job's results stored so far
             summary = segment_summary(list(Detection.objects.filter(frame__segment=segment)))
             messages.append(segment_message(segment, "done", note, summary, degraded))
-        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages])
+        # robust: a channel layer that fails (Redis down) loses these events, logged, never the
+        # stored results; viewers that miss them get the snapshot when they reconnect.
+        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages], robust=True)
     return rows
 
 

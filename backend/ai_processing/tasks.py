@@ -3,13 +3,15 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from ai_processing.pipeline import segment_analyze, segment_logos_recheck
+from ai_processing.pipeline import OUTAGES, segment_analyze, segment_logos_recheck
 
 
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),  # the database blinked: try again
+    # The database or the broker blinked: try again. A retry the broker refuses ends the
+    # task; the segment, back to pending, is then the sweep's (ai_processing.sweep).
+    autoretry_for=OUTAGES,
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=5,

@@ -74,6 +74,16 @@ class MediaSegment(models.Model):
         help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, "
                   "analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
     )  # fmt: skip
+    # The database, not the broker, says what work is left: the sweep (ai_processing.sweep)
+    # dispatches again a segment whose lease ran out, so a lost job never leaves it hanging.
+    lease_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="analyzing: the job holding the segment renews this while it runs; pending: when the sweep "
+                  "dispatches it again. Empty while a segment waits for its logo recheck, and once it is final.",
+    )  # fmt: skip
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Jobs that took the segment and stopped without finishing it (their lease ran out)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -59,7 +59,8 @@ def stream_update(*, stream: Stream, **changes) -> Stream:
 
 
 def stream_rotate_key(*, stream: Stream) -> str:
-    """The old key stops working at once; a live publisher keeps its session."""
+    """The old key stops working at once; the ingest cuts off a publisher live on it within
+    a second (streaming.ingest.sessions.REVOCATION_CHECK_S), as it does when ingest is disabled."""
     key = key_generate()
     stream.key_digest = key_digest(key)
     stream.key_rotated_at = timezone.now()

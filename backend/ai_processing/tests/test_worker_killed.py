@@ -32,11 +32,11 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(data_dir: Path) -> subprocess.Popen:
+def start_worker(data_dir: Path, **extra_env: str) -> subprocess.Popen:
     """A real worker process on this test's database, as a deployment runs one."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
            "DATABASE_URL": database_url(), "MEDIA_ANALYZER_DATA_DIR": str(data_dir),
-           "TASK_REDELIVERY_S": str(REDELIVERY_S), "ANALYZERS": "text"}  # fmt: skip
+           "TASK_REDELIVERY_S": str(REDELIVERY_S), "ANALYZERS": "text", **extra_env}  # fmt: skip
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "media_analyzer", "worker", "-Q", "realtime,batch", "-c", "1",
          "--without-gossip", "--without-mingle", "-l", "info"],

@@ -89,7 +89,7 @@ class RtmpServer:
     def __init__(self, authorize: Authorizer, limits: RtmpLimits = RtmpLimits()) -> None:
         self.authorize = authorize
         self.limits = limits
-        self.connections: set[asyncio.Task] = set()
+        self.connections: dict[asyncio.Task, _Connection] = {}
         self._server: asyncio.base_events.Server | None = None
 
     async def start(self, host: str, port: int) -> int:
@@ -112,11 +112,21 @@ class RtmpServer:
             writer.close()
             return
         task = asyncio.current_task()
-        self.connections.add(task)
+        self.connections[task] = connection = _Connection(reader, writer, peer, self.authorize, self.limits)
         try:
-            await _Connection(reader, writer, peer, self.authorize, self.limits).run()
+            await connection.run()
         finally:
-            self.connections.discard(task)
+            self.connections.pop(task, None)
+
+    def end_publish(self, sink: PublishSink) -> bool:
+        """Drops the socket of the connection publishing into `sink`: its next read fails as
+        if the publisher had disconnected, and it closes the sink the usual way. Does not wait
+        for that; False if no connection publishes into `sink`."""
+        for connection in self.connections.values():
+            if connection.sink is sink:
+                connection.writer.transport.abort()  # at once, unlike close(), which flushes first
+                return True
+        return False
 
 
 class _Connection:

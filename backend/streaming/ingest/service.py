@@ -1,4 +1,4 @@
-"""The ingest as one unit: RTMP server, HLS muxers and the segment watcher, started and
+"""The ingest as one unit: RTMP server, HLS muxers, the segment watcher and the sweep, started and
 stopped together, in the web process (embedded) or in `manage.py ingest` (services)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from ai_processing.stats import stats_loop
+from ai_processing.sweep import sweep_loop
 from streaming.ingest.registry import PlaylistWatcher
 from streaming.ingest.rtmp import RtmpLimits, RtmpServer
 from streaming.ingest.sessions import IngestSessions
@@ -22,8 +23,8 @@ class Ingest:
     def __init__(self, limits: RtmpLimits = RtmpLimits()) -> None:
         ingest = settings.INGEST
         self.host, self.port = ingest["RTMP_HOST"], ingest["RTMP_PORT"]
-        sessions = IngestSessions(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["SEGMENT_SECONDS"])
-        self.rtmp = RtmpServer(sessions.authorize, limits)
+        self.sessions = IngestSessions(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["SEGMENT_SECONDS"])
+        self.rtmp = RtmpServer(self.sessions.authorize, limits)
         self.watcher = PlaylistWatcher(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["RETENTION_HOURS"])
 
     async def start(self) -> int:
@@ -34,7 +35,12 @@ class Ingest:
         await sync_to_async(self.watcher.start)()
         self.port = await self.rtmp.start(self.host, self.port)
         self.stats = asyncio.create_task(stats_loop())
+        # Beside the ingest, one per deployment, in the process that dispatches (embedded):
+        # segments whose dispatch, message or job was lost are dispatched again.
+        self.sweep = asyncio.create_task(sweep_loop())
         self.retention = asyncio.create_task(self._expire_segments_hourly())
+        # A rotated key or a disabled ingest ends a publish that is already live.
+        self.revocation = asyncio.create_task(self.sessions.end_revoked_loop(self.rtmp.end_publish))
         logger.info("RTMP ingest on rtmp://%s:%d/live", self.host, self.port)
         return self.port
 
@@ -51,6 +57,8 @@ class Ingest:
 
     async def stop(self) -> None:
         self.stats.cancel()
+        self.sweep.cancel()
         self.retention.cancel()
+        self.revocation.cancel()
         await self.rtmp.stop()  # closes every publisher's muxer, which finalises its playlist
         await sync_to_async(self.watcher.stop)()

@@ -1,9 +1,12 @@
 """The live path with real processes on loopback: ffmpeg (as OBS) and GStreamer publish
 RTMP, our ingest writes HLS, the registry records segments, the channel layer hears it."""
 
+import asyncio
 import os
 import signal
 import socket
+import subprocess
+import time
 
 import av
 import pytest
@@ -11,7 +14,10 @@ import pytest
 from streaming.ingest.playlists import newest_playlist, playlist_entries
 from streaming.ingest.rtmp import RtmpLimits
 from streaming.models import MediaSegment, Stream
-from streaming.services import stream_create
+from streaming.ingest import sessions as ingest_sessions
+from streaming.ingest.sessions import IngestSessions, LiveSession
+from streaming.selectors import publish_revocations
+from streaming.services import stream_create, stream_delete, stream_rotate_key, stream_update
 from streaming.tests.live import (
     GST_LAUNCH, ffmpeg_publisher, gstreamer_publisher, start_live_ingest, stop_live_ingest,
 )  # fmt: skip
@@ -151,6 +157,126 @@ def test_a_stalled_publisher_times_out(live, make_stream, settings):
     finally:
         publisher.kill()
     assert_registered_exactly_once(stream, settings)
+
+
+# A revoked publisher is cut off within a second: the check runs every 0.5 s, and ending the
+# session (ffmpeg closing its last segment, the stream going offline) takes a few tenths.
+CUT_OFF_BOUND_S = 1.5
+
+
+def wait_until(events, predicate, deadline: float) -> bool:
+    """Whether an event matching `predicate` arrives before `deadline` (time.monotonic()),
+    however many others arrive first (EventListener's timeout is per event)."""
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            if predicate(events.next(remaining)):
+                return True
+        except TimeoutError:
+            return False
+    return False
+
+
+def exit_code_before(process: subprocess.Popen, deadline: float) -> int | None:
+    try:
+        return process.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return None
+
+
+@pytest.mark.parametrize(
+    "revoke",
+    [
+        pytest.param(lambda stream: stream_rotate_key(stream=stream), id="rotate-key"),
+        pytest.param(lambda stream: stream_update(stream=stream, ingest_enabled=False), id="disable-ingest"),
+    ],
+)
+def test_revoking_a_live_stream_cuts_its_publisher_off(live, make_stream, settings, revoke):
+    stream, key = make_stream()
+    events = live.events(stream.id)
+    publisher = ffmpeg_publisher(live.url(key), seconds=60, size="320x240")
+    try:
+        events.wait_for(is_state("live"))
+        events.wait_for(lambda event: event["type"] == "analysis.frame")  # a segment is out: really publishing
+
+        revoked_at = time.monotonic()
+        revoke(Stream.objects.get(pk=stream.pk))
+        went_offline = wait_until(events, is_state("offline"), deadline=revoked_at + 2)
+        offline_s = time.monotonic() - revoked_at
+        exit_code = exit_code_before(publisher, deadline=revoked_at + 2)
+        closed_s = time.monotonic() - revoked_at
+    finally:
+        publisher.kill()
+
+    assert went_offline, "the stream was still live 2 s after revocation"
+    assert exit_code is not None, "the publisher was still connected 2 s after revocation"
+
+    assert offline_s <= CUT_OFF_BOUND_S, f"stream went offline {offline_s:.2f} s after revocation"
+    assert closed_s <= CUT_OFF_BOUND_S, f"publisher's connection closed {closed_s:.2f} s after revocation"
+    assert exit_code != 0  # ffmpeg had 60 s to send: the server ended it
+    assert Stream.objects.get(pk=stream.pk).status == "offline"
+    assert_registered_exactly_once(stream, settings)  # the playlist was finalised, with ENDLIST
+    print(f"cut off: offline {offline_s:.2f} s, connection closed {closed_s:.2f} s after revocation")
+
+
+def test_deleting_a_live_stream_cuts_its_publisher_off(live, make_stream):
+    stream, key = make_stream()
+    events = live.events(stream.id)
+    publisher = ffmpeg_publisher(live.url(key), seconds=60, size="320x240")
+    try:
+        events.wait_for(lambda event: event["type"] == "analysis.frame")
+
+        deleted_at = time.monotonic()
+        stream_delete(stream=stream)
+        exit_code = exit_code_before(publisher, deadline=deleted_at + 2)
+        closed_s = time.monotonic() - deleted_at
+    finally:
+        publisher.kill()
+
+    assert exit_code is not None, "the publisher was still connected 2 s after its stream was deleted"
+    assert closed_s <= CUT_OFF_BOUND_S, f"publisher's connection closed {closed_s:.2f} s after deletion"
+    assert not live.ingest.sessions.live
+
+
+def test_publish_revocations_names_why_each_revoked_publish_must_end(make_stream):
+    (kept, _), (rotated, _), (disabled, _), (deleted, _) = (make_stream(name) for name in ("a", "b", "c", "d"))
+    authorised = {stream.id: stream.key_digest for stream in (kept, rotated, disabled, deleted)}
+    deleted_id = deleted.id  # deleting clears it
+    stream_rotate_key(stream=rotated)
+    stream_update(stream=disabled, ingest_enabled=False)
+    stream_delete(stream=deleted)
+
+    assert publish_revocations(authorised) == {
+        rotated.id: "key rotated", disabled.id: "ingest disabled", deleted_id: "stream deleted",
+    }  # fmt: skip
+
+
+def test_the_revocation_check_survives_a_failing_pass(monkeypatch, tmp_path):
+    sessions = IngestSessions(tmp_path, tmp_path, 2.0)
+    session = sessions.live["s"] = LiveSession("s", "digest", "peer", sink=object())
+    answers = iter([RuntimeError("database down"), {"s": "key rotated"}])
+
+    def revocations(authorised):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(ingest_sessions, "publish_revocations", revocations)
+    monkeypatch.setattr(ingest_sessions, "REVOCATION_CHECK_S", 0.01)
+    ended = []
+
+    async def run_until_ended():
+        loop = asyncio.create_task(sessions.end_revoked_loop(lambda sink: ended.append(sink) or True))
+        try:
+            for _ in range(500):  # at most 5 s
+                if ended:
+                    return
+                await asyncio.sleep(0.01)
+        finally:
+            loop.cancel()
+
+    asyncio.run(run_until_ended())
+    assert ended == [session.sink] and not sessions.live
 
 
 def test_republish_starts_a_new_session_and_keeps_earlier_segments(live, make_stream, settings):
