@@ -17,6 +17,7 @@ from ai_processing.messages import frame_message, segment_message, segment_summa
 from ai_processing.models import Brand, BrandReferenceImage, Detection, FrameAnalysis, LogoCorrection
 from media_analyzer.events import broadcast
 from media_analyzer.files import files_delete_on_commit
+from media_analyzer.quotas import quota_check
 from streaming.models import MediaSegment, Stream
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 
 def brand_create(*, owner: AbstractBaseUser, name: str, aliases: list[str] | None = None) -> Brand:
+    quota_check(owner=owner, name="brands", count=Brand.objects.filter(owner=owner).count, what="brand")
     return Brand.objects.create(owner=owner, name=name, aliases=_clean_aliases(aliases or []))
 
 
@@ -47,6 +49,8 @@ def brand_delete(*, brand: Brand) -> None:
 def brand_reference_image_add(*, brand: Brand, image: UploadedFile) -> BrandReferenceImage:
     """`image` must already be validated as a decodable image (the serializer does it).
     The brand's logo verifier is rebuilt once the image is stored."""
+    quota_check(owner=brand.owner, name="brand_images", count=brand.reference_images.count,
+                what="reference image", per="brand")  # fmt: skip
     reference = BrandReferenceImage.objects.create(brand=brand, image=image)
     brand_verifier_request(brand=brand)
     return reference

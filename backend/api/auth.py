@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from api.inputs import validated
 from api.parsers import JSONParser
+from api.tokens import token_issue, token_revoke
 
 
 class CredentialsIn(serializers.Serializer):
@@ -110,13 +111,15 @@ class LoginView(SignInThrottled):
 class TokenView(SignInThrottled):
     @extend_schema(request=CredentialsIn, responses=inline_serializer("TokenOut", {"token": serializers.CharField()}))
     def post(self, request):
-        token, _ = Token.objects.get_or_create(user=_authenticated_user(request))
+        token = token_issue(user=_authenticated_user(request))
         return Response({"token": token.key})
 
 
 class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
+        if isinstance(request.auth, Token):  # signed in by this token: signing out revokes it
+            token_revoke(token=request.auth)
         logout(request)
         return Response(status=204)
 

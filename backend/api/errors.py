@@ -8,6 +8,8 @@ from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from media_analyzer.quotas import QuotaExceeded
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = 413
@@ -40,6 +42,8 @@ def _as_api_exception(exc):
         return PayloadTooLarge()
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return exceptions.ParseError(str(exc))
+    if isinstance(exc, QuotaExceeded):  # raised by the create services
+        return exceptions.PermissionDenied(str(exc), code="quota_exceeded")
     return exc
 
 

@@ -9,13 +9,11 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.sessions import CookieMiddleware
 from django.conf import settings
-from rest_framework.authtoken.models import Token
+
+from api.tokens import token_user
 
 
-@database_sync_to_async
-def _token_user(key: str):
-    token = Token.objects.select_related("user").filter(key=key).first()
-    return token.user if token and token.user.is_active else None
+_token_user = database_sync_to_async(token_user)  # expiry as for the REST API
 
 
 class TokenAuthMiddleware:

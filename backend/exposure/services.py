@@ -19,6 +19,7 @@ from exposure.selectors import exposure_summary
 from exposure.tracking import appearances_update
 from exposure.webhooks import delivery_dispatch
 from media_analyzer.events import broadcast
+from media_analyzer.quotas import quota_check
 from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def _publish(stream_id, message: dict, firings) -> None:
 
 
 def alert_rule_create(*, owner, **fields) -> AlertRule:
+    quota_check(owner=owner, name="alert_rules", count=AlertRule.objects.filter(owner=owner).count, what="alert rule")
     return AlertRule.objects.create(owner=owner, **fields)
 
 

@@ -69,6 +69,13 @@ class Config(BaseModel):
     segment_pending_bound_s: float = Field(default=30.0, title="SEGMENT_PENDING_BOUND_S", gt=0)
     segment_sweep_interval_s: float = Field(default=10.0, title="SEGMENT_SWEEP_INTERVAL_S", gt=0)
     segment_max_attempts: int = Field(default=3, title="SEGMENT_MAX_ATTEMPTS", ge=1)
+    # API tokens older than this are refused (401) and deleted; the client signs in again.
+    token_ttl_hours: float = Field(default=720.0, title="TOKEN_TTL_HOURS", gt=0)
+    # Per-user quotas (staff exempt): bound what one account can make the platform store and analyse.
+    quota_streams: int = Field(default=50, title="QUOTA_STREAMS", ge=0)
+    quota_brands: int = Field(default=200, title="QUOTA_BRANDS", ge=0)
+    quota_brand_images: int = Field(default=3, title="QUOTA_BRAND_IMAGES", ge=0)
+    quota_alert_rules: int = Field(default=100, title="QUOTA_ALERT_RULES", ge=0)
 
     @field_validator("database_url", "redis_url", "celery_broker_url")
     @classmethod

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ai_processing.dispatch import segment_dispatch
 from media_analyzer.events import broadcast_on_commit
 from media_analyzer.files import files_delete_on_commit
+from media_analyzer.quotas import quota_check
 from streaming.keys import key_digest, key_generate
 from streaming.messages import stream_state_message
 from streaming.models import MediaSegment, Stream
@@ -31,6 +32,7 @@ def stream_create(
     sampling_fps: float = 2.0,
 ) -> tuple[Stream, str]:
     """Returns the stream and its key; the key is not stored and cannot be read again."""
+    quota_check(owner=owner, name="streams", count=Stream.objects.filter(owner=owner).count, what="stream")
     key = key_generate()
     stream = Stream.objects.create(
         owner=owner,

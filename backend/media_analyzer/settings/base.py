@@ -34,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise, so index.html served as a file gets the dashboard's policy too.
+    "media_analyzer.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,9 +157,11 @@ USE_I18N = True
 USE_TZ = True
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers a failed sign-in with the first class's WWW-Authenticate, so a
+    # bad or expired token (and no sign-in at all) is a 401 rather than a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -184,6 +188,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- the pipeline
+API_TOKEN_TTL_HOURS = CONFIG.token_ttl_hours
 MEDIA_ANALYZER = {
     "ANALYZERS": CONFIG.analyzers,
     "MODELS_DIR": CONFIG.resolved_models_dir,
@@ -193,6 +198,12 @@ MEDIA_ANALYZER = {
     "REALTIME_LAG_BOUND_S": CONFIG.realtime_lag_bound_s,
     "SCENE_LABELS": CONFIG.scene_labels,
     "POOL_THREADS": CONFIG.analysis_threads,
+    "QUOTAS": {
+        "streams": CONFIG.quota_streams,
+        "brands": CONFIG.quota_brands,
+        "brand_images": CONFIG.quota_brand_images,
+        "alert_rules": CONFIG.quota_alert_rules,
+    },
 }
 INGEST = {
     "RTMP_HOST": CONFIG.rtmp_host,
