@@ -108,7 +108,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # 4 KB of brackets nests past the limit
             return self._error("malformed", "messages are JSON objects")
         if not isinstance(message, dict) or message.get("type") != "ping":
             return self._error("unknown_type", "the only client message is {\"type\": \"ping\"}")

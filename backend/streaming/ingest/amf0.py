@@ -51,7 +51,7 @@ def _decode(data: bytes, offset: int, depth: int) -> tuple[Any, int]:
             items.append(item)
         return items, offset
     if marker == DATE:
-        return struct.unpack(">d", _take(data, offset, 8))[0], offset + 10
+        return struct.unpack(">d", _take(data, offset, 10)[:8])[0], offset + 10  # then a time zone, unused
     raise AMFError(f"unsupported AMF0 marker 0x{marker:02x}")
 
 
@@ -77,6 +77,8 @@ def _properties(data: bytes, offset: int, depth: int) -> tuple[dict, int]:
 
 
 def encode(*values: Any) -> bytes:
+    """Encodes anything `decode_all` returns (a peer's values are echoed back or re-encoded);
+    a key too long for AMF0 raises AMFError."""
     return b"".join(_encode(value) for value in values)
 
 
@@ -88,14 +90,26 @@ def _encode(value: Any) -> bytes:
     if isinstance(value, (int, float)):
         return bytes([NUMBER]) + struct.pack(">d", value)
     if isinstance(value, str):
-        raw = value.encode()
+        raw = value.encode()  # may be longer than the bytes it was decoded from ("replace")
+        if len(raw) > 0xFFFF:
+            return bytes([LONG_STRING]) + struct.pack(">I", len(raw)) + raw
         return bytes([STRING]) + struct.pack(">H", len(raw)) + raw
     if isinstance(value, dict):
-        body = b"".join(struct.pack(">H", len(k.encode())) + k.encode() + _encode(v) for k, v in value.items())
-        return bytes([OBJECT]) + body + b"\x00\x00" + bytes([OBJECT_END])
+        return bytes([OBJECT]) + _properties_body(value)
+    if isinstance(value, list):
+        return bytes([STRICT_ARRAY]) + struct.pack(">I", len(value)) + b"".join(_encode(item) for item in value)
     raise TypeError(f"cannot encode {type(value).__name__} as AMF0")
 
 
+def _properties_body(values: dict) -> bytes:
+    parts = []
+    for key, value in values.items():
+        raw = key.encode()
+        if len(raw) > 0xFFFF:
+            raise AMFError("AMF0 property name too long to encode")
+        parts.append(struct.pack(">H", len(raw)) + raw + _encode(value))
+    return b"".join(parts) + b"\x00\x00" + bytes([OBJECT_END])
+
+
 def encode_ecma_array(values: dict) -> bytes:
-    body = b"".join(struct.pack(">H", len(k.encode())) + k.encode() + _encode(v) for k, v in values.items())
-    return bytes([ECMA_ARRAY]) + struct.pack(">I", len(values)) + body + b"\x00\x00" + bytes([OBJECT_END])
+    return bytes([ECMA_ARRAY]) + struct.pack(">I", len(values)) + _properties_body(values)
