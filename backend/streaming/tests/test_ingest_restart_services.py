@@ -1,0 +1,74 @@
+"""Services mode: the ingest (`manage.py ingest`) SIGKILLed mid-publish, with its HLS muxer,
+and started again; the publisher reconnects, as OBS does. Every segment the muxer closed,
+before the kill and after, is registered once and analysed once: the restarted watcher
+catches up from the playlists on disk, and the sweep dispatches what was lost with it."""
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ai_processing.models import FrameAnalysis
+from ai_processing.tests.test_sweep_services import free_port, service_env, start_redis
+from ai_processing.tests.test_worker_killed import BACKEND, start_worker, stop
+from media_analyzer.tests.waits import until
+from streaming.ingest.playlists import playlist_entries
+from streaming.models import MediaSegment
+from streaming.tests.live import ffmpeg_publisher
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+
+
+def start_ingest(data_dir: Path, redis_url: str) -> tuple[subprocess.Popen, int]:
+    env = service_env(data_dir, redis_url, RTMP_PORT="0", HLS_SEGMENT_SECONDS="1", SEGMENT_SWEEP_INTERVAL_S="0.5",
+                      SEGMENT_PENDING_BOUND_S="2")  # fmt: skip
+    ingest = subprocess.Popen(
+        [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+    )  # fmt: skip
+    for line in ingest.stdout:  # bounded by the test's timeout
+        if "listening on port" in line:
+            return ingest, int(line.rsplit(" ", 1)[1])
+    raise RuntimeError("the ingest exited before it was listening")
+
+
+def closed_segments(data_dir: Path) -> set[int]:
+    """The seq of every segment a playlist on disk lists: what the muxers closed."""
+    return {entry.seq for playlist in data_dir.rglob("live-*.m3u8") for entry in playlist_entries(playlist.read_text())}
+
+
+def test_an_ingest_killed_mid_publish_loses_no_segment_and_analyses_each_once(tmp_path, stream_with_key):
+    stream, key = stream_with_key
+    stream.enabled_analyzers, stream.processing_mode, stream.sampling_fps = ["text"], "batch", 1
+    stream.save()
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    segments = MediaSegment.objects.filter(stream=stream)
+    processes = [start_redis(port), start_worker(tmp_path, REDIS_URL=url)]
+    try:
+        ingest, rtmp = start_ingest(tmp_path, url)
+        processes.append(ingest)
+        publisher = ffmpeg_publisher(f"rtmp://127.0.0.1:{rtmp}/live/{key}", 30, size="640x360")
+        assert until(lambda: segments.count() >= 3, 60), "the first ingest registered no segments"
+        stop(ingest, signal.SIGKILL)  # the ingest and its muxer, mid-publish
+        assert publisher.wait(timeout=30) != 0  # its connection dropped
+
+        ingest, rtmp = start_ingest(tmp_path, url)  # marks the stream offline, catches up, sweeps
+        processes[-1] = ingest
+        publisher = ffmpeg_publisher(f"rtmp://127.0.0.1:{rtmp}/live/{key}", 5, size="640x360")
+        assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
+        closed = closed_segments(tmp_path)
+        registered = segments.values_list("seq", flat=True)
+        assert until(lambda: closed <= set(registered), 30), f"never registered: {closed - set(registered)}"
+        assert until(lambda: not segments.exclude(state="done").exists(), 120), (
+            f"not analysed: {list(segments.exclude(state='done').values_list('seq', 'state', 'state_reason'))}")
+    finally:
+        for process in reversed(processes):
+            stop(process, signal.SIGKILL)
+
+    assert sorted(registered) == sorted(set(registered))  # each once
+    for segment in segments:
+        pts = list(FrameAnalysis.objects.filter(segment=segment).values_list("pts", flat=True))
+        assert pts and len(pts) == len(set(pts)), f"segment {segment.seq}: frames {pts}"  # analysed once
