@@ -1,6 +1,8 @@
 """Shared fixtures, built with the real service functions."""
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -8,6 +10,32 @@ from rest_framework.test import APIClient
 
 REQUIRE_SERVICES = os.environ.get("MEDIA_ANALYZER_REQUIRE_SERVICES") == "1"
 SERVICES_TESTS_RUN = []
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _browser_missing() -> list[str]:
+    requirements = [
+        (Path("/usr/bin/chromium").exists(), "Debian chromium"),
+        (shutil.which("node") is not None, "Node.js"),
+        ((REPO / "frontend" / "node_modules" / "playwright-core").exists(), "npm packages (npm ci in frontend/)"),
+    ]
+    return [name for present, name in requirements if not present]
+
+
+def _gstreamer_missing() -> list[str]:
+    return [] if shutil.which("gst-launch-1.0") else ["gst-launch-1.0 (Debian gstreamer1.0-tools and plugins)"]
+
+
+# Suites that need tools from outside PyPI (scripts/lib/system.sh installs them). Without
+# them a test fails; it is skipped only when its flag asks (scripts/test --skip-...).
+SYSTEM_SUITES = {
+    "browser": ("MEDIA_ANALYZER_SKIP_BROWSER", "--skip-browser", _browser_missing),
+    "gstreamer": ("MEDIA_ANALYZER_SKIP_GSTREAMER", "--skip-gstreamer", _gstreamer_missing),
+}
+
+
+def _skip_requested(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -17,12 +45,23 @@ def pytest_collection_modifyitems(config, items):
     if REQUIRE_SERVICES and not have_services:
         raise pytest.UsageError("the services suite needs DATABASE_URL and REDIS_URL")
     for item in items:
+        for suite, (variable, flag, _) in SYSTEM_SUITES.items():
+            if item.get_closest_marker(suite) and _skip_requested(variable):
+                item.add_marker(pytest.mark.skip(reason=f"the {suite} suite, left out as asked ({flag}, {variable})"))
         if "services" not in item.keywords:
             continue
         if have_services:
             SERVICES_TESTS_RUN.append(item.nodeid)
         else:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL and REDIS_URL (scripts/test --services)"))
+
+
+def pytest_runtest_setup(item):
+    """A test of a system suite whose tools are missing fails: a skip would hide the gap."""
+    for suite, (variable, flag, missing) in SYSTEM_SUITES.items():
+        if item.get_closest_marker(suite) and not _skip_requested(variable) and (absent := missing()):
+            pytest.fail(f"needs {', '.join(absent)}: scripts/test installs the Debian and npm packages (apt-get as "
+                        f"root), or leave the {suite} suite out with scripts/test {flag}", pytrace=False)  # fmt: skip
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import auth, brands, corrections, exposure, health, hls, metrics, results, streams, uploads
 
@@ -55,4 +55,6 @@ urlpatterns = [
     ),  # fmt: skip
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Our template: drf-spectacular's own links Google Fonts, and the docs load nothing from elsewhere.
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="redoc"),
 ]

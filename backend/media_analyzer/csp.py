@@ -1,13 +1,13 @@
 """Content-Security-Policy (Django 5.2 has no built-in one; 6.0 adds it).
 
 The dashboard may load its own files only. API responses (JSON, media) are never meant to
-run anything or be framed, so they get the strictest policy. The admin and the API docs page
-(which loads Swagger UI with inline script) are left to themselves."""
+run anything or be framed, so they get the strictest policy. The admin and the API docs pages
+(Swagger UI and Redoc, each started by an inline script) are left to themselves."""
 
 from django.core.exceptions import DisallowedHost
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-UNPOLICED_PREFIXES = ("/admin/", "/api/docs/", "/static/")
+UNPOLICED_PREFIXES = ("/admin/", "/api/docs/", "/api/redoc/", "/static/")
 
 
 def _socket_sources(request) -> str:
