@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from exposure.models import WebhookDelivery
-from media_analyzer.pools import BackgroundPool
+from exposure.webhook_queues import EndpointQueues, endpoint_of
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -195,26 +195,16 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def delivery_dispatch(delivery_id: int) -> None:
-    """Celery in services mode; in embedded mode a small background pool."""
+    """Celery in services mode; in embedded mode a small pool, one queue per endpoint."""
     if settings.CELERY_BROKER_URL:
         from exposure.tasks import deliver_webhook
 
         deliver_webhook.apply_async(args=[delivery_id], queue="realtime")
     else:
-        _POOL.submit(_deliver_with_retries, delivery_id)
+        url = WebhookDelivery.objects.filter(pk=delivery_id).values_list("url", flat=True).first() or ""
+        _QUEUES.submit(endpoint_of(url), delivery_id)
 
 
-_POOL = BackgroundPool("webhooks", lambda: 2)
-deliveries_drain = _POOL.drain
-
-
-def _deliver_with_retries(delivery_id: int) -> None:
-    try:
-        for backoff in (*BACKOFF_S, None):
-            if delivery_attempt(delivery_id) != WebhookDelivery.State.PENDING or backoff is None:
-                return
-            time.sleep(backoff)  # backoff between attempts, not synchronisation
-    except Exception:
-        logger.exception("webhook delivery %s crashed", delivery_id)
-    finally:
-        close_old_connections()
+# Four threads: a slow endpoint holds one (its deliveries go one at a time), the rest flow.
+_QUEUES = EndpointQueues(lambda delivery_id: delivery_attempt(delivery_id), lambda: BACKOFF_S, threads=4)
+deliveries_drain = _QUEUES.drain

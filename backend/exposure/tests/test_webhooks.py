@@ -229,3 +229,47 @@ def test_a_url_with_an_invalid_port_fails_at_once_without_crashing(stream, user)
 
     delivery.refresh_from_db()
     assert "port" in delivery.last_error and delivery.attempts == 1 and delivery.last_status is None
+
+
+def _receiver(handle) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            handle()
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/"
+
+
+@pytest.mark.django_db(transaction=True)  # the pool's threads read the deliveries
+def test_a_slow_endpoint_never_delays_another_endpoints_alerts(stream, user):
+    """Embedded mode: one queue per endpoint. Three deliveries to a receiver that takes 1.5 s
+    each are queued first; another endpoint's delivery still goes at once."""
+    from exposure.webhooks import deliveries_drain, delivery_dispatch
+
+    release, fast_received = threading.Event(), threading.Event()
+    slow, slow_url = _receiver(lambda: release.wait(1.5))
+    fast, fast_url = _receiver(fast_received.set)
+    try:
+        slow_rule, fast_rule = (alert_rule_create(owner=user, name=url, brand=brand_create(owner=user, name=url),
+                                                  condition="appears", webhook_url=url) for url in (slow_url, fast_url))  # fmt: skip
+        for rule in (slow_rule, slow_rule, slow_rule, fast_rule):
+            firing = AlertFiring.objects.create(rule=rule, stream=stream, payload={})
+            delivery_dispatch(WebhookDelivery.objects.create(firing=firing, url=rule.webhook_url).pk)
+
+        assert fast_received.wait(1.0), "the fast endpoint waited behind the slow one"
+        release.set()
+        deliveries_drain()
+    finally:
+        release.set()
+        for server in (slow, fast):
+            server.shutdown()
+            server.server_close()
+    states = set(WebhookDelivery.objects.values_list("state", flat=True))
+    assert states == {"delivered"}, states

@@ -1,0 +1,91 @@
+"""Embedded mode's webhook deliveries, one queue per endpoint (scheme, host and port).
+
+One delivery is in flight per endpoint, so a slow or dead receiver holds one of the pool's
+threads, never all of them, and one user's endpoint cannot delay everyone's alerts. A retry
+waits on a timer, not in a thread. Services mode uses Celery's retries instead."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from collections import defaultdict, deque
+from typing import Callable, Sequence
+
+from django.db import close_old_connections
+
+from media_analyzer.pools import BackgroundPool
+
+logger = logging.getLogger(__name__)
+PENDING = "pending"
+
+
+def endpoint_of(url: str) -> str:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname}:{parts.port}"
+    except ValueError:  # a malformed URL: its attempt fails it, alone in its queue
+        return url
+
+
+class EndpointQueues:
+    def __init__(self, attempt: Callable[[int], str], backoffs: Callable[[], Sequence[float]], threads: int) -> None:
+        self._attempt, self._backoffs = attempt, backoffs
+        self._pool = BackgroundPool("webhooks", lambda: threads)
+        self._lock = threading.Lock()
+        self._waiting: dict[str, deque[tuple[int, int]]] = defaultdict(deque)  # (delivery, retries so far)
+        self._busy: set[str] = set()
+        self._timers: set[threading.Timer] = set()
+
+    def submit(self, endpoint: str, delivery_id: int, retries: int = 0) -> None:
+        with self._lock:
+            self._waiting[endpoint].append((delivery_id, retries))
+            if endpoint in self._busy:
+                return  # its worker takes it next
+            self._busy.add(endpoint)
+        self._pool.submit(self._work, endpoint)
+
+    def drain(self) -> None:
+        """Waits until every queued delivery and every retry has run (tests, shutdown)."""
+        while True:
+            with self._lock:
+                timers, idle = list(self._timers), not self._busy and not self._timers
+            if idle:
+                return
+            for timer in timers:
+                timer.join()
+            self._pool.drain()
+
+    def _work(self, endpoint: str) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting[endpoint]:
+                    del self._waiting[endpoint]
+                    self._busy.discard(endpoint)
+                    return
+                delivery_id, retries = self._waiting[endpoint].popleft()
+            self._deliver(endpoint, delivery_id, retries)
+
+    def _deliver(self, endpoint: str, delivery_id: int, retries: int) -> None:
+        try:
+            state = self._attempt(delivery_id)
+        except Exception:
+            logger.exception("webhook delivery %s crashed", delivery_id)
+            return
+        finally:
+            close_old_connections()
+        backoffs = self._backoffs()
+        if state == PENDING and retries < len(backoffs):
+            self._retry_later(backoffs[retries], endpoint, delivery_id, retries + 1)
+
+    def _retry_later(self, delay: float, endpoint: str, delivery_id: int, retries: int) -> None:
+        def fire() -> None:
+            with self._lock:
+                self._timers.discard(timer)
+            self.submit(endpoint, delivery_id, retries)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
