@@ -3,12 +3,15 @@
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import PayloadTooLarge
 from api.inputs import validated
 from api.streams import StreamOut
 from streaming.uploads import UploadRejected, upload_ingest
@@ -19,11 +22,31 @@ class UploadIn(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False)
 
 
+class SizeLimitedUpload(TemporaryFileUploadHandler):
+    """Refuses a body over UPLOAD_MAX_BYTES as it arrives (413): by its Content-Length before
+    a byte is read, else once the bytes received pass the limit, so an oversize upload never
+    fills the disk first."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.limit, self.received = settings.MEDIA_ANALYZER["UPLOAD_MAX_BYTES"], 0
+        if content_length > self.limit:
+            raise PayloadTooLarge(f"larger than {self.limit} bytes")
+        return super().handle_raw_input(input_data, META, content_length, boundary, encoding)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.file.close()  # the temporary file goes with it
+            raise PayloadTooLarge(f"larger than {self.limit} bytes")
+        return super().receive_data_chunk(raw_data, start)
+
+
 class UploadView(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request=UploadIn, responses={201: StreamOut})
+    @extend_schema(request=UploadIn, responses={201: StreamOut, 413: None})
     def post(self, request):
+        request._request.upload_handlers = [SizeLimitedUpload(request._request)]  # before the body is read
         data = validated(UploadIn, request.data)
         upload = data["file"]
         with tempfile.TemporaryDirectory() as scratch:  # removed whatever happens

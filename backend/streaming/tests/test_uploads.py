@@ -89,3 +89,30 @@ def test_retention_deletes_old_media_and_keeps_rows_and_results(api, media, tmp_
     assert old.file.name == "" and not old_path.exists()
     assert all((media / segment.file.name).exists() for segment in recent)
     assert segment_files_expire(older_than_hours=72) == 0
+
+
+def test_an_oversize_upload_is_refused_by_its_length_before_it_is_read(api, media, settings):
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "UPLOAD_MAX_BYTES": 4096}
+
+    response = post(api, "big.mp4", b"\0" * 20_000)
+
+    assert response.status_code == 413
+    assert response.data["error"]["code"] == "too_large" and "4096" in response.data["error"]["message"]
+    assert Stream.objects.count() == 0
+
+
+def test_a_body_without_a_length_is_cut_off_once_it_passes_the_limit(settings):
+    """A chunked body (no Content-Length) is counted as it arrives; the temporary file goes."""
+    from django.test import RequestFactory
+
+    from api.errors import PayloadTooLarge
+    from api.uploads import SizeLimitedUpload
+
+    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "UPLOAD_MAX_BYTES": 4096}
+    handler = SizeLimitedUpload(RequestFactory().post("/api/uploads/"))
+    handler.handle_raw_input(None, {}, 0, b"boundary")
+    handler.new_file("file", "big.mp4", "video/mp4", None)
+    handler.receive_data_chunk(b"\0" * 4000, 0)
+    with pytest.raises(PayloadTooLarge):
+        handler.receive_data_chunk(b"\0" * 4000, 4000)
+    assert handler.file.closed
