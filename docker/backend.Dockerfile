@@ -4,10 +4,17 @@
 FROM python:3.11.14-slim-bookworm AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
+# The dependencies first, from pyproject.toml alone, so that a change under backend/ reuses
+# this layer; pip's cache is a BuildKit cache mount, kept between builds, not in the image.
 COPY pyproject.toml ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && /opt/venv/bin/pip install -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --no-deps rapidocr-onnxruntime==1.4.4
+# Then the package itself, from source, with nothing else to fetch but the build backend.
 COPY backend ./backend
-RUN /opt/venv/bin/pip install --no-cache-dir . \
-    && /opt/venv/bin/pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4
+RUN --mount=type=cache,target=/root/.cache/pip /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.11.14-slim-bookworm AS runtime
 # No secrets here: every one comes from the environment at run time.

@@ -5,7 +5,8 @@
 FROM node:20.19.6-bookworm-slim AS build
 WORKDIR /src
 COPY frontend/package.json frontend/package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm's cache is a BuildKit cache mount, kept between builds, not in the image.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY frontend ./
 RUN npx ng build --progress=false
 
