@@ -7,7 +7,6 @@ restarted."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,17 +21,12 @@ from ai_processing.models import Detection, FrameAnalysis
 from ai_processing.tests.test_pipeline import segment_with_frames
 from ai_processing.tests.test_text import frame_with_text
 from ai_processing.tests.test_worker_killed import BACKEND, database_url, start_worker, stop
+from media_analyzer.tests.net import free_port
 from media_analyzer.tests.waits import until
 from streaming.models import MediaSegment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 LEASE_S = "20"  # the workers' lease, above loading the OCR model and one chunk: a dead job is noticed this soon
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_redis(port: int) -> subprocess.Popen:
@@ -67,16 +61,18 @@ def dispatch_via(data_dir: Path, redis_url: str, segment: MediaSegment) -> None:
                    check=True, timeout=60, capture_output=True)  # fmt: skip
 
 
-def start_sweeper(data_dir: Path, redis_url: str) -> subprocess.Popen:
-    """`manage.py ingest`, which runs the sweep in services mode, with short bounds."""
-    env = service_env(data_dir, redis_url, RTMP_PORT="0", SEGMENT_SWEEP_INTERVAL_S="0.5", SEGMENT_PENDING_BOUND_S="2")
+def start_ingest(data_dir: Path, redis_url: str, **env: str) -> tuple[subprocess.Popen, int]:
+    """`manage.py ingest` (which runs the sweep in services mode) with short sweep bounds,
+    and its RTMP port."""
+    env = service_env(data_dir, redis_url, RTMP_PORT="0", SEGMENT_SWEEP_INTERVAL_S="0.5", SEGMENT_PENDING_BOUND_S="2",
+                      **env)  # fmt: skip
     ingest = subprocess.Popen(
         [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, text=True, start_new_session=True,
     )  # fmt: skip
     for line in ingest.stdout:  # bounded by the test's timeout
         if "listening on port" in line:
-            return ingest
+            return ingest, int(line.rsplit(" ", 1)[1])
     raise RuntimeError("the ingest exited before it was listening")
 
 
@@ -111,7 +107,7 @@ def test_a_job_lost_with_its_worker_and_redis_is_dispatched_again_by_the_sweep_a
         assert state.get() == "analyzing" and not FrameAnalysis.objects.filter(segment=segment).exists()
 
         processes[1] = start_worker(tmp_path, REDIS_URL=url, SEGMENT_LEASE_S=LEASE_S)
-        processes.append(start_sweeper(tmp_path, url))
+        processes.append(start_ingest(tmp_path, url)[0])
         assert until(lambda: state.get() == "done", 120), f"not dispatched again: {state.get()}"
     finally:
         for process in reversed(processes):

@@ -3,17 +3,15 @@
 so they work offline and under a CDN-free network policy."""
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 import requests
 
-from media_analyzer.tests.net import free_port
+from media_analyzer.tests.servers import embedded_env, embedded_server
 
 REPO = Path(__file__).resolve().parents[3]
 READY_TIMEOUT_S = 60
@@ -37,32 +35,9 @@ def test_redoc_like_the_swagger_page_is_left_to_its_own_inline_script(client):
 
 @pytest.fixture
 def server(tmp_path):
-    """The README's run command minus the install, with DEBUG off: WhiteNoise serves the
-    static files, as in a real run."""
-    http_port = free_port()
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development", "DJANGO_DEBUG": "false",
-        "MEDIA_ANALYZER_DATA_DIR": str(tmp_path / "var"), "RTMP_PORT": str(free_port()),
-    }  # fmt: skip
-    env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)  # the embedded default
-    backend = REPO / "backend"
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=backend, env=env, check=True,
-                   capture_output=True, timeout=120)  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--host", "127.0.0.1",
-         "--port", str(http_port)],
-        cwd=backend, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        for line in process.stderr:  # the server says when it is ready; bounded by the test timeout
-            if "Uvicorn running on" in line:
-                break
-        else:
-            raise RuntimeError("the server exited before it was ready")
-        yield f"http://127.0.0.1:{http_port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """With DEBUG off: WhiteNoise serves the static files, as in a real run."""
+    with embedded_server(embedded_env(tmp_path / "var", DJANGO_DEBUG="false")) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -21,7 +20,7 @@ from skimage import data
 
 from ai_processing.analyzers.base import Frame
 from ai_processing.analyzers.plugins.faces import FacesAnalyzer
-from media_analyzer.tests.net import free_port
+from media_analyzer.tests.servers import embedded_env, embedded_server
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND = REPO / "frontend"
@@ -37,31 +36,10 @@ def platform(tmp_path):
     """The README's run command, minus the install: migrate, then the ASGI server."""
     built = FRONTEND / "dist" / "frontend" / "browser" / "index.html"
     assert built.exists(), "no built dashboard (scripts/test builds it)"
-    http_port, rtmp_port = free_port(), free_port()
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
-        "MEDIA_ANALYZER_DATA_DIR": str(tmp_path / "var"), "RTMP_PORT": str(rtmp_port),
-        "ADMIN_PASSWORD": "e2e-admin-password", "ANALYZERS": "faces,logos,visual",
-    }  # fmt: skip
-    env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)  # the embedded default
-    backend = REPO / "backend"
-    for command in (["migrate", "--noinput"], ["ensure_admin"], ["fetch_models", "--offline"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=backend, env=env, check=True, timeout=120)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--host", "127.0.0.1",
-         "--port", str(http_port)],
-        cwd=backend, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        for line in server.stderr:  # the server says when it is ready; bounded by the test timeout
-            if "Uvicorn running on" in line:  # listening (startup completes before the bind)
-                break
-        else:
-            raise RuntimeError("the server exited before it was ready")
-        yield f"http://127.0.0.1:{http_port}", rtmp_port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    env = embedded_env(tmp_path / "var", ADMIN_PASSWORD="e2e-admin-password", ANALYZERS="faces,logos,visual")
+    setup = (["migrate", "--noinput"], ["ensure_admin"], ["fetch_models", "--offline"])
+    with embedded_server(env, setup) as url:
+        yield url, int(env["RTMP_PORT"])
 
 
 def face_in_subject(image) -> list[float]:

@@ -4,34 +4,19 @@ before the kill and after, is registered once and analysed once: the restarted w
 catches up from the playlists on disk, and the sweep dispatches what was lost with it."""
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ai_processing.models import FrameAnalysis
-from ai_processing.tests.test_sweep_services import free_port, service_env, start_redis
-from ai_processing.tests.test_worker_killed import BACKEND, start_worker, stop
+from ai_processing.tests.test_sweep_services import free_port, start_ingest, start_redis
+from ai_processing.tests.test_worker_killed import start_worker, stop
 from media_analyzer.tests.waits import until
 from streaming.ingest.playlists import playlist_entries
 from streaming.models import MediaSegment
 from streaming.tests.live import ffmpeg_publisher
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
-
-
-def start_ingest(data_dir: Path, redis_url: str) -> tuple[subprocess.Popen, int]:
-    env = service_env(data_dir, redis_url, RTMP_PORT="0", HLS_SEGMENT_SECONDS="1", SEGMENT_SWEEP_INTERVAL_S="0.5",
-                      SEGMENT_PENDING_BOUND_S="2")  # fmt: skip
-    ingest = subprocess.Popen(
-        [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
-    for line in ingest.stdout:  # bounded by the test's timeout
-        if "listening on port" in line:
-            return ingest, int(line.rsplit(" ", 1)[1])
-    raise RuntimeError("the ingest exited before it was listening")
 
 
 def closed_segments(data_dir: Path) -> set[int]:
@@ -48,14 +33,14 @@ def test_an_ingest_killed_mid_publish_loses_no_segment_and_analyses_each_once(tm
     segments = MediaSegment.objects.filter(stream=stream)
     processes = [start_redis(port), start_worker(tmp_path, REDIS_URL=url)]
     try:
-        ingest, rtmp = start_ingest(tmp_path, url)
+        ingest, rtmp = start_ingest(tmp_path, url, HLS_SEGMENT_SECONDS="1")
         processes.append(ingest)
         publisher = ffmpeg_publisher(f"rtmp://127.0.0.1:{rtmp}/live/{key}", 30, size="640x360")
         assert until(lambda: segments.count() >= 3, 60), "the first ingest registered no segments"
         stop(ingest, signal.SIGKILL)  # the ingest and its muxer, mid-publish
         assert publisher.wait(timeout=30) != 0  # its connection dropped
 
-        ingest, rtmp = start_ingest(tmp_path, url)  # marks the stream offline, catches up, sweeps
+        ingest, rtmp = start_ingest(tmp_path, url, HLS_SEGMENT_SECONDS="1")  # marks the stream offline, catches up, sweeps
         processes[-1] = ingest
         publisher = ffmpeg_publisher(f"rtmp://127.0.0.1:{rtmp}/live/{key}", 5, size="640x360")
         assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
