@@ -36,7 +36,10 @@ _VERIFIERS = BackgroundPool("verifiers", lambda: 1)  # one build at a time: anal
 
 
 def pool_drain() -> None:
-    _POOL.drain()  # first: its jobs queue logo rechecks behind the verifier builds
+    from streaming.uploads import upload_pool_drain
+
+    upload_pool_drain()  # first: its remuxes register segments, whose analysis goes to _POOL
+    _POOL.drain()  # then: its jobs queue logo rechecks behind the verifier builds
     _VERIFIERS.drain()
 
 

@@ -21,7 +21,8 @@ class StreamOut(serializers.ModelSerializer):
         model = Stream
         fields = [
             "id", "name", "status", "ingest_url", "ingest_enabled", "processing_mode", "analysis_enabled",
-            "enabled_analyzers", "sampling_fps", "live_since", "key_rotated_at", "created_at", "updated_at",
+            "enabled_analyzers", "sampling_fps", "live_since", "upload_progress", "status_reason", "key_rotated_at",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
 

@@ -1,7 +1,5 @@
-"""`POST /api/uploads/`: a video file in, a batch-analysed stream out."""
-
-import tempfile
-from pathlib import Path
+"""`POST /api/uploads/`: a video file in, a batch-mode stream out (202): checked at once,
+remuxed and analysed off the request (streaming.uploads)."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
@@ -14,7 +12,7 @@ from rest_framework.views import APIView
 from api.errors import PayloadTooLarge
 from api.inputs import validated
 from api.streams import StreamOut
-from streaming.uploads import UploadRejected, upload_ingest
+from streaming.uploads import UploadRejected, upload_accept
 
 
 class UploadIn(serializers.Serializer):
@@ -44,18 +42,20 @@ class SizeLimitedUpload(TemporaryFileUploadHandler):
 class UploadView(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request=UploadIn, responses={201: StreamOut, 413: None})
+    @extend_schema(
+        request=UploadIn,
+        responses={202: StreamOut, 413: None},
+        description="Answers once the file is stored and checked (container, codecs, a video stream; 400 with "
+        "the reason otherwise), with the stream `processing`. Its remux to segments runs in the background: "
+        "`upload_progress` goes from 0 to 1 (also pushed as `stream.state` on the stream's socket), and the "
+        "stream ends `ended` with its segments registered for analysis, or `failed` with a `status_reason`.",
+    )
     def post(self, request):
         request._request.upload_handlers = [SizeLimitedUpload(request._request)]  # before the body is read
         data = validated(UploadIn, request.data)
         upload = data["file"]
-        with tempfile.TemporaryDirectory() as scratch:  # removed whatever happens
-            path = Path(scratch) / "upload"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            try:
-                stream = upload_ingest(owner=request.user, name=data.get("name") or upload.name[:120], path=path)
-            except UploadRejected as exc:
-                raise serializers.ValidationError({"file": [str(exc)]}) from None
-        return Response(StreamOut(stream).data, status=201)
+        try:
+            stream = upload_accept(owner=request.user, name=data.get("name") or upload.name[:120], chunks=upload.chunks())
+        except UploadRejected as exc:
+            raise serializers.ValidationError({"file": [str(exc)]}) from None
+        return Response(StreamOut(stream).data, status=202)

@@ -9,4 +9,6 @@ def stream_state_message(stream: Stream) -> dict:
         "stream_id": str(stream.id),
         "status": stream.status,
         "live_since": stream.live_since.isoformat() if stream.live_since else None,
+        "upload_progress": stream.upload_progress,
+        "status_reason": stream.status_reason,
     }

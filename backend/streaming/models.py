@@ -18,6 +18,8 @@ class Stream(models.Model):
         OFFLINE = "offline"
         LIVE = "live"
         ENDED = "ended"
+        PROCESSING = "processing"  # an upload being remuxed to segments (upload_progress)
+        FAILED = "failed"  # an upload that could not be remuxed (status_reason)
 
     class Mode(models.TextChoices):
         REALTIME = "realtime"
@@ -38,6 +40,10 @@ class Stream(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     live_since = models.DateTimeField(null=True, blank=True)
+    upload_progress = models.FloatField(
+        null=True, blank=True, help_text="Uploads: how much of the video is remuxed to segments, 0 to 1; empty otherwise."
+    )
+    status_reason = models.TextField(blank=True, help_text="Why the stream failed (an upload that could not be remuxed).")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,24 +1,44 @@
 """Uploaded videos (batch input): checked, remuxed to HLS segments, registered through the
 same registry as live streams, then analysed in batch mode.
 
-The file is probed with libav (PyAV, the library behind ffprobe) against a container and
-codec allowlist before anything is kept; a rejected upload leaves nothing behind."""
+The request stores the file and probes it with libav (PyAV, the library behind ffprobe)
+against a container and codec allowlist; a rejected upload leaves nothing behind. An
+accepted one becomes a `processing` stream at once, and the remux runs off the request
+(embedded mode: an in-process pool; services mode: the Celery "batch" queue), reporting
+its progress on the stream (`upload_progress`, pushed as `stream.state`). It ends `ended`
+with its segments registered, or `failed` with a `status_reason`; the stored upload is
+deleted either way.
+
+The upload is kept under MEDIA_ROOT/uploads/ until then: ffmpeg needs a local path, and
+MEDIA_ROOT is the media volume that web, ingest and workers share whatever MEDIA_STORAGE
+says (segments live there too, streaming.models). A deployment whose workers do not mount
+that volume (MEDIA_STORAGE on GCS without a shared MEDIA_ROOT) cannot remux uploads in
+services mode: the task fails them with "the stored upload is missing"."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import imageio_ffmpeg
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
+from django.utils import timezone
 
+from media_analyzer.events import broadcast_on_commit
+from media_analyzer.pools import BackgroundPool
 from streaming.ingest.playlists import playlist_name
 from streaming.ingest.registry import playlist_sync
+from streaming.messages import stream_state_message
 from streaming.models import Stream
 from streaming.services import stream_create, stream_update
 
@@ -27,10 +47,20 @@ ALLOWED_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4/MOV", "matroska,webm": "MK
 ALLOWED_VIDEO = {"h264"}  # browsers play it as is, so segments are remuxed, never re-encoded
 ALLOWED_AUDIO = {"aac", "mp3"}
 REMUX_TIMEOUT_S = 3600
+UPLOADS_DIR = "uploads"  # under MEDIA_ROOT: stored uploads waiting for their remux
+PROGRESS_INTERVAL_S = 1.0  # at most one progress write (and message) a second
 
 
 class UploadRejected(ValueError):
     """The reason is shown to the user as is."""
+
+
+class RemuxFailed(RuntimeError):
+    """The reason is kept on the stream (`status_reason`) and shown to the user as is."""
+
+
+class _StreamGone(RuntimeError):
+    """The stream was deleted while its upload was being remuxed."""
 
 
 @dataclass(frozen=True)
@@ -62,36 +92,163 @@ def upload_probe(path: Path) -> Probe:
     return Probe(container.format.name, video, audio, duration)
 
 
-def upload_ingest(*, owner, name: str, path: Path) -> Stream:
-    """Probes, creates a batch-mode stream, remuxes the file to its HLS segments and
-    registers them (which dispatches their analysis). On any failure nothing is kept."""
-    if path.stat().st_size > settings.MEDIA_ANALYZER["UPLOAD_MAX_BYTES"]:
-        raise UploadRejected(f"larger than {settings.MEDIA_ANALYZER['UPLOAD_MAX_BYTES']} bytes")
-    upload_probe(path)
-    with transaction.atomic():
-        stream, _ = stream_create(owner=owner, name=name, processing_mode=Stream.Mode.BATCH)
-        stream = stream_update(stream=stream, ingest_enabled=False)  # nobody publishes to an upload
-    directory = settings.INGEST["HLS_ROOT"] / str(stream.id)
+def uploads_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / UPLOADS_DIR
+
+
+def upload_accept(*, owner, name: str, chunks: Iterable[bytes]) -> Stream:
+    """Stores the upload, probes it and creates its batch-mode stream (`processing`), then
+    queues the remux. Whatever fails before that (a rejected file, a quota) removes the
+    stored file and keeps nothing."""
+    directory = uploads_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{uuid.uuid4().hex}.upload"
+    limit = settings.MEDIA_ANALYZER["UPLOAD_MAX_BYTES"]
     try:
-        _remux(path, directory)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(directory, ignore_errors=True)
-        stream.delete()
-        stderr = getattr(exc, "stderr", "") or ""
-        raise UploadRejected(f"the video could not be segmented: {stderr.strip()[-200:] or exc}") from None
-    Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.ENDED)
-    playlist_sync(directory / playlist_name(0), settings.MEDIA_ROOT)
-    stream.refresh_from_db()
+        size = 0
+        with path.open("wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise UploadRejected(f"larger than {limit} bytes")
+                out.write(chunk)
+        probe = upload_probe(path)
+        with transaction.atomic():
+            stream, _ = stream_create(owner=owner, name=name, processing_mode=Stream.Mode.BATCH)
+            stream = stream_update(stream=stream, ingest_enabled=False)  # nobody publishes to an upload
+            Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.PROCESSING, upload_progress=0.0)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    stream.refresh_from_db()  # the answer says `processing`, however fast the remux then goes
+    try:
+        upload_dispatch(stream.id, path.name, probe.duration_s)
+    except Exception:  # the broker is down: the stream must not wait for a job that never comes
+        logger.exception("the remux of upload %s could not be queued", stream.id)
+        path.unlink(missing_ok=True)
+        _finish(stream.id, Stream.Status.FAILED, reason="the video could not be queued for processing: try again")
+        stream.refresh_from_db()
     return stream
 
 
-def _remux(path: Path, directory: Path) -> None:
+def upload_dispatch(stream_id, upload_name: str, duration_s: float) -> None:
+    if settings.CELERY_BROKER_URL:
+        from streaming.tasks import remux_upload
+
+        remux_upload.apply_async(args=[str(stream_id), upload_name, duration_s], queue="batch")
+    else:
+        _POOL.submit(_remux_in_pool, str(stream_id), upload_name, duration_s)
+
+
+_POOL = BackgroundPool("uploads", lambda: 2)
+
+
+def upload_pool_drain() -> None:
+    _POOL.drain()
+
+
+def _remux_in_pool(stream_id: str, upload_name: str, duration_s: float) -> None:
+    try:
+        upload_remux(stream_id, upload_name, duration_s)
+    except Exception:
+        logger.exception("the remux of upload %s could not finish", stream_id)
+    finally:
+        close_old_connections()
+
+
+def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
+    """Remuxes a stored upload into its stream's HLS segments and registers them (which
+    dispatches their analysis); the stored upload is deleted whatever happens. Returns the
+    stream's final status ("gone" if it was deleted meanwhile)."""
+    path = uploads_dir() / Path(upload_name).name
+    directory = settings.INGEST["HLS_ROOT"] / str(stream_id)
+    try:
+        if not Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).exists():
+            return "gone"  # deleted, or already finished (a job delivered twice)
+        if not path.is_file():
+            raise RemuxFailed("the stored upload is missing: upload the video again")
+        shutil.rmtree(directory, ignore_errors=True)  # a job delivered again starts afresh
+        _remux(path, directory, duration_s, progress=lambda fraction: _progress(stream_id, fraction))
+        playlist_sync(directory / playlist_name(0), Path(settings.MEDIA_ROOT))
+    except _StreamGone:
+        shutil.rmtree(directory, ignore_errors=True)
+        return "gone"
+    except RemuxFailed as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        _finish(stream_id, Stream.Status.FAILED, reason=str(exc))
+        return Stream.Status.FAILED
+    except Exception:
+        shutil.rmtree(directory, ignore_errors=True)
+        _finish(stream_id, Stream.Status.FAILED, reason="the video could not be processed (an internal error)")
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+    _finish(stream_id, Stream.Status.ENDED, progress=1.0)
+    return Stream.Status.ENDED
+
+
+def _progress(stream_id, fraction: float) -> None:
+    updated = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).update(
+        upload_progress=fraction, updated_at=timezone.now()
+    )
+    if not updated:
+        raise _StreamGone(stream_id)
+    _announce(stream_id)
+
+
+def _finish(stream_id, status: str, *, reason: str = "", progress: float | None = None) -> None:
+    changes = {"status": status, "status_reason": reason, "updated_at": timezone.now()}
+    if progress is not None:
+        changes["upload_progress"] = progress
+    if Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).update(**changes):
+        _announce(stream_id)
+
+
+def _announce(stream_id) -> None:
+    stream = Stream.objects.filter(pk=stream_id).first()
+    if stream is not None:
+        broadcast_on_commit(stream.id, stream_state_message(stream))
+
+
+def _remux(path: Path, directory: Path, duration_s: float, progress) -> None:
+    """Copies the streams into HLS segments (never re-encodes). ffmpeg reports how far it is
+    on stdout (`-progress`): `progress(fraction)` is called at most once a second. A corrupt
+    input stops it (`-xerror`), so a file cut off mid-stream fails instead of ending short."""
     directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
-         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-bsf:v", "h264_mp4toannexb",
-         "-f", "hls", "-hls_time", str(settings.INGEST["SEGMENT_SECONDS"]), "-hls_list_size", "0",
-         "-hls_playlist_type", "vod", "-hls_flags", "program_date_time+independent_segments",
-         "-hls_segment_filename", str(directory / "seg_%06d.ts"), str(directory / playlist_name(0))],
-        check=True, capture_output=True, text=True, timeout=REMUX_TIMEOUT_S,
-    )  # fmt: skip
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-xerror",
+        "-progress", "pipe:1", "-nostats", "-i", str(path),
+        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-bsf:v", "h264_mp4toannexb",
+        "-f", "hls", "-hls_time", str(settings.INGEST["SEGMENT_SECONDS"]), "-hls_list_size", "0",
+        "-hls_playlist_type", "vod", "-hls_flags", "program_date_time+independent_segments",
+        "-hls_segment_filename", str(directory / "seg_%06d.ts"), str(directory / playlist_name(0)),
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: nobody has to drain it
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        timed_out = threading.Event()
+        timer = threading.Timer(REMUX_TIMEOUT_S, lambda: (timed_out.set(), process.kill()))
+        timer.start()
+        last_write = 0.0
+        try:
+            for line in process.stdout:
+                key, _, value = line.strip().partition("=")
+                if key != "out_time_us" or not value.isdigit():
+                    continue
+                now = time.monotonic()
+                if now - last_write >= PROGRESS_INTERVAL_S:
+                    last_write = now
+                    progress(min(0.99, int(value) / 1e6 / duration_s))  # 1.0 once registered
+            returncode = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            timer.cancel()
+            process.stdout.close()
+        if returncode != 0:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace").strip()[-200:]
+            if timed_out.is_set():
+                raise RemuxFailed(f"the video could not be segmented within {REMUX_TIMEOUT_S} s")
+            raise RemuxFailed(f"the video could not be segmented: {tail or f'ffmpeg exited with {returncode}'}")

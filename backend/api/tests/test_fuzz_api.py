@@ -171,9 +171,13 @@ def check_video_upload(fixture: Fixture, content: bytes, name: str = "clip.mp4")
 
 @pytest.fixture
 def media(settings, tmp_path):
+    from ai_processing.dispatch import pool_drain
+
     settings.MEDIA_ROOT = tmp_path
     settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
     settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "ANALYZERS": []}
+    yield
+    pool_drain()  # accepted uploads remux in the background (embedded mode): done before the database goes
 
 
 def test_brand_image_uploads_never_500(user, media):

@@ -1,4 +1,5 @@
-"""Uploads: a real MP4, MKV and broken files through the API, into the same registry."""
+"""Uploads: a real MP4, MKV and broken files through the API, into the same registry. The
+request answers 202 once the file is checked; the remux runs in the background."""
 
 import subprocess
 
@@ -6,6 +7,7 @@ import imageio_ffmpeg
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from media_analyzer.tests.waits import until
 from streaming.models import MediaSegment, Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,15 +34,40 @@ def post(api, name, content):
     return api.post("/api/uploads/", {"file": SimpleUploadedFile(name, content)}, format="multipart")
 
 
+def remuxed(stream_id, timeout_s=60.0) -> Stream:
+    """The stream once its background remux has finished (ended or failed)."""
+    assert until(lambda: Stream.objects.get(pk=stream_id).status != "processing", timeout_s, interval_s=0.1)
+    return Stream.objects.get(pk=stream_id)
+
+
+def stored_uploads(media):
+    return list((media / "uploads").iterdir()) if (media / "uploads").exists() else []
+
+
+@pytest.fixture
+def state_messages(monkeypatch):
+    """The stream.state messages the remux sends, in order."""
+    from streaming import uploads
+
+    sent, send = [], uploads.broadcast_on_commit
+    monkeypatch.setattr(uploads, "broadcast_on_commit", lambda stream_id, message: (sent.append(message),
+                                                                                  send(stream_id, message)))  # fmt: skip
+    return sent
+
+
 @pytest.mark.parametrize("suffix", ["mp4", "mkv"])
 def test_an_upload_becomes_registered_hls_segments(api, media, tmp_path, suffix):
     content = encode(tmp_path / f"in.{suffix}", "-c:v", "libx264", "-g", "60", "-c:a", "aac")
 
     response = post(api, f"clip.{suffix}", content)
 
-    assert response.status_code == 201, response.data
-    stream = Stream.objects.get(pk=response.data["id"])
+    assert response.status_code == 202, response.data
+    assert (response.data["status"], response.data["upload_progress"], response.data["status_reason"]) == (
+        "processing", 0.0, "")  # fmt: skip
+    stream = remuxed(response.data["id"])
     assert (stream.status, stream.processing_mode, stream.ingest_enabled) == ("ended", "batch", False)
+    assert (stream.upload_progress, stream.status_reason) == (1.0, "")
+    assert stored_uploads(media) == []
     segments = list(MediaSegment.objects.filter(stream=stream).order_by("seq"))
     assert [segment.seq for segment in segments] == [0, 1, 2]
     assert abs(sum(segment.duration for segment in segments) - 5.0) < 0.1
@@ -69,6 +96,48 @@ def test_a_bad_upload_gets_400_with_the_reason_and_leaves_nothing(api, media, tm
     assert reason in response.data["error"]["fields"]["file"][0]
     assert Stream.objects.count() == 0 and MediaSegment.objects.count() == 0
     assert not (media / "streams").exists() or not any((media / "streams").iterdir())
+    assert stored_uploads(media) == []
+
+
+def test_the_remux_reports_its_progress_over_the_socket_and_the_api(api, media, tmp_path, state_messages):
+    content = encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac")
+
+    stream_id = post(api, "clip.mp4", content).data["id"]
+
+    assert remuxed(stream_id).status == "ended"
+    assert state_messages and all(m["type"] == "stream.state" and m["stream_id"] == stream_id for m in state_messages)
+    progress = [m["upload_progress"] for m in state_messages]
+    assert progress == sorted(progress) and all(0 <= p <= 1 for p in progress)
+    assert (state_messages[-1]["status"], progress[-1]) == ("ended", 1.0)
+    assert all(m["status"] == "processing" for m in state_messages[:-1])
+    shown = api.get(f"/api/streams/{stream_id}/").data
+    assert (shown["status"], shown["upload_progress"], shown["status_reason"]) == ("ended", 1.0, "")
+
+
+def test_a_file_cut_off_mid_stream_passes_the_checks_then_fails_with_the_reason(api, media, tmp_path,
+                                                                                  state_messages):  # fmt: skip
+    """Its index (moved to the front) still says 5 s, so the probe accepts it; the remux
+    then finds the data cut off: the stream fails, and neither upload nor segments stay."""
+    content = encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac", "-movflags", "+faststart")
+
+    response = post(api, "cut.mp4", content[: len(content) // 3])
+
+    assert response.status_code == 202, response.data
+    stream = remuxed(response.data["id"])
+    assert stream.status == "failed" and "could not be segmented" in stream.status_reason
+    assert (state_messages[-1]["status"], state_messages[-1]["status_reason"]) == ("failed", stream.status_reason)
+    assert stored_uploads(media) == []
+    assert MediaSegment.objects.count() == 0 and not (media / "streams" / str(stream.id)).exists()
+
+
+def test_a_stream_deleted_while_its_upload_waits_is_not_remuxed(api, media, tmp_path):
+    from streaming.uploads import upload_remux, uploads_dir
+
+    uploads_dir().mkdir(parents=True, exist_ok=True)
+    (uploads_dir() / "gone.upload").write_bytes(b"video")
+
+    assert upload_remux("00000000-0000-0000-0000-000000000000", "gone.upload", 5.0) == "gone"
+    assert stored_uploads(media) == []
 
 
 def test_retention_deletes_old_media_and_keeps_rows_and_results(api, media, tmp_path):
@@ -79,6 +148,7 @@ def test_retention_deletes_old_media_and_keeps_rows_and_results(api, media, tmp_
     from streaming.services import segment_files_expire
 
     response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+    assert remuxed(response.data["id"]).status == "ended"
     old, *recent = MediaSegment.objects.filter(stream_id=response.data["id"]).order_by("seq")
     MediaSegment.objects.filter(pk=old.pk).update(program_date_time=timezone.now() - timedelta(hours=100))
     old_path = media / old.file.name

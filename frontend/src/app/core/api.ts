@@ -8,7 +8,11 @@ export type ProcessingMode = 'realtime' | 'batch';
 export interface StreamInfo {
   id: string;
   name: string;
-  status: 'offline' | 'live' | 'ended';
+  /** processing: an upload being remuxed to segments; failed: one that could not be (status_reason). */
+  status: 'offline' | 'live' | 'ended' | 'processing' | 'failed';
+  /** Uploads: how much is remuxed to segments, 0 to 1; null for live streams. */
+  upload_progress: number | null;
+  status_reason: string;
   ingest_enabled: boolean;
   processing_mode: ProcessingMode;
   analysis_enabled: boolean;

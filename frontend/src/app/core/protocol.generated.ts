@@ -21,8 +21,19 @@ export interface StreamState {
   seq?: Seq;
   v: Version;
   stream_id: string;
-  status: "offline" | "live" | "ended";
+  /**
+   * processing: an upload being remuxed to segments; failed: an upload that could not be (status_reason).
+   */
+  status: "offline" | "live" | "ended" | "processing" | "failed";
   live_since: string | null;
+  /**
+   * Uploads: how much of the video is remuxed to segments; null for live streams.
+   */
+  upload_progress?: number | null;
+  /**
+   * Why the stream failed; empty otherwise.
+   */
+  status_reason?: string;
 }
 export interface AnalysisFrame {
   type: "analysis.frame";

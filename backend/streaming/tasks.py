@@ -1,0 +1,13 @@
+"""Celery tasks of the streaming app (services mode): thin wrappers that take IDs."""
+
+from celery import shared_task
+
+
+# Acknowledged once done: a worker lost mid-remux leaves the stored upload, and the job runs
+# again from the start. No retries otherwise: a failed remux has deleted its upload.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def remux_upload(stream_id: str, upload_name: str, duration_s: float) -> str:
+    """A stored upload to its stream's segments (streaming.uploads.upload_remux), on "batch"."""
+    from streaming.uploads import upload_remux
+
+    return upload_remux(stream_id, upload_name, duration_s)
