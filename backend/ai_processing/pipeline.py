@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import av
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -92,9 +94,9 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
     analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
     plan = _plan(segment, stream, analyzers)
-    renew = (lambda: _lease_renew(segment.pk)) if owns_state else None
     try:
-        analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps, renew=renew)
+        with _leased(segment.pk) if owns_state else nullcontext():
+            analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not analysed.pts:
@@ -147,11 +149,10 @@ def segment_logos_recheck(segment_id: int) -> str:
     return "rechecked"
 
 
-def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None,
-              renew=None) -> _Analysed:  # fmt: skip
+def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None) -> _Analysed:
     """Decodes and samples the segment (at `fps`, else the stream's rate) and runs the
     analyzers on it, chunk by chunk. `complete`: wait for every brand's verifier, whatever
-    the stream's mode. `renew`: called after each chunk (the job's lease on the segment)."""
+    the stream's mode."""
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete)
@@ -168,8 +169,6 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fp
         found = [brands.link(frame_findings) for frame_findings in found]
         _keep_thumbnails(chunk, found, analysed.thumbnails)
         analysed.findings.extend(found)
-        if renew is not None:
-            renew()
     analysed.awaiting_verifiers = context.awaiting_verifiers
     return analysed
 
@@ -287,6 +286,32 @@ def _lease_end():
 
 def _lease_renew(segment_id: int) -> None:
     MediaSegment.objects.filter(pk=segment_id, state=State.ANALYZING).update(lease_until=_lease_end())
+
+
+@contextmanager
+def _leased(segment_id: int):
+    """Renews the job's lease every third of it while the body runs, however long one chunk
+    or a model's first load takes: only a dead or frozen job lets it run out. Stopped
+    before the results are stored, which clear the lease."""
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        try:
+            while not stop.wait(settings.CONFIG.segment_lease_s / 3):
+                try:
+                    _lease_renew(segment_id)
+                except Exception:  # an outage: the job will meet it too; the lease may run out
+                    logger.warning("segment %s: lease not renewed", segment_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    beating = threading.Thread(target=heartbeat, name=f"lease-{segment_id}", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()
 
 
 def _release(segment_id: int) -> None:
