@@ -66,10 +66,11 @@ def start_ingest(data_dir: Path, redis_url: str, **env: str) -> tuple[subprocess
     and its RTMP port."""
     env = service_env(data_dir, redis_url, RTMP_PORT="0", SEGMENT_SWEEP_INTERVAL_S="0.5", SEGMENT_PENDING_BOUND_S="2",
                       **env)  # fmt: skip
-    ingest = subprocess.Popen(
-        [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
+    with (data_dir / "ingest.log").open("a") as log:  # its logs, for a failing test to show
+        ingest = subprocess.Popen(
+            [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
+            stderr=log, text=True, start_new_session=True,
+        )  # fmt: skip
     for line in ingest.stdout:  # bounded by the test's timeout
         if "listening on port" in line:
             return ingest, int(line.rsplit(" ", 1)[1])

@@ -62,11 +62,15 @@ class PlaylistWatcher(FileSystemEventHandler):
             self.observer.stop()
             self.observer.join(timeout=5)
 
-    def catch_up(self) -> None:
-        cutoff = time.time() - self.catch_up_hours * 3600
+    def catch_up(self, within_s: float | None = None) -> None:
+        """Syncs every playlist changed in the last `within_s` (default: the retention)."""
+        cutoff = time.time() - (self.catch_up_hours * 3600 if within_s is None else within_s)
         for playlist in sorted(self.hls_root.glob("*/live-*.m3u8")):
-            if playlist.stat().st_mtime >= cutoff:
-                self.sync(playlist)
+            try:
+                if playlist.stat().st_mtime >= cutoff:
+                    self.sync(playlist)
+            except FileNotFoundError:  # its stream was deleted meanwhile
+                continue
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         path = Path(getattr(event, "dest_path", "") or event.src_path)

@@ -46,7 +46,8 @@ def test_an_ingest_killed_mid_publish_loses_no_segment_and_analyses_each_once(tm
         assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
         closed = closed_segments(tmp_path)
         registered = segments.values_list("seq", flat=True)
-        assert until(lambda: closed <= set(registered), 30), f"never registered: {closed - set(registered)}"
+        assert until(lambda: closed <= set(registered), 30), (
+            f"never registered: {closed - set(registered)}\n{(tmp_path / 'ingest.log').read_text()[-4000:]}")
         assert until(lambda: not segments.exclude(state="done").exists(), 120), (
             f"not analysed: {list(segments.exclude(state='done').values_list('seq', 'state', 'state_reason'))}")
     finally:
