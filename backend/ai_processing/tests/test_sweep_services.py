@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,16 +93,29 @@ def slow_segment(settings, tmp_path, stream):
     return segment, expected
 
 
-def test_a_job_lost_with_its_worker_and_redis_is_dispatched_again_by_the_sweep_and_done_once(tmp_path, slow_segment):
-    segment, expected = slow_segment
+@contextmanager
+def job_running(tmp_path: Path, segment: MediaSegment, lease_s: str):
+    """A private Redis, a worker on it, and the segment's job under way: yields the Redis
+    port and URL and the processes (redis, worker; a test may replace or add some), all
+    killed after."""
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     state = MediaSegment.objects.filter(pk=segment.pk).values_list("state", flat=True)
     processes = [start_redis(port)]
     try:
-        processes.append(start_worker(tmp_path, REDIS_URL=url, SEGMENT_LEASE_S=LEASE_S))
+        processes.append(start_worker(tmp_path, REDIS_URL=url, SEGMENT_LEASE_S=lease_s))
         dispatch_via(tmp_path, url, segment)
-        assert until(lambda: state.get() == "analyzing", 60), f"the first worker never started the job: {state.get()}"
+        assert until(lambda: state.get() == "analyzing", 60), f"the worker never started the job: {state.get()}"
+        yield port, url, processes
+    finally:
+        for process in reversed(processes):
+            stop(process, signal.SIGKILL)
+
+
+def test_a_job_lost_with_its_worker_and_redis_is_dispatched_again_by_the_sweep_and_done_once(tmp_path, slow_segment):
+    segment, expected = slow_segment
+    state = MediaSegment.objects.filter(pk=segment.pk).values_list("state", flat=True)
+    with job_running(tmp_path, segment, LEASE_S) as (port, url, processes):
         stop(processes[1], signal.SIGKILL)  # mid-job: no ack, no cleanup
         stop(processes[0], signal.SIGKILL)  # and the unacked task goes with Redis
         processes[0] = start_redis(port)
@@ -110,9 +124,6 @@ def test_a_job_lost_with_its_worker_and_redis_is_dispatched_again_by_the_sweep_a
         processes[1] = start_worker(tmp_path, REDIS_URL=url, SEGMENT_LEASE_S=LEASE_S)
         processes.append(start_ingest(tmp_path, url)[0])
         assert until(lambda: state.get() == "done", 120), f"not dispatched again: {state.get()}"
-    finally:
-        for process in reversed(processes):
-            stop(process, signal.SIGKILL)
 
     segment.refresh_from_db()
     assert segment.attempts == 1 and segment.lease_until is None
@@ -123,14 +134,7 @@ def test_a_job_lost_with_its_worker_and_redis_is_dispatched_again_by_the_sweep_a
 
 def test_redis_down_mid_job_never_fails_the_segment(tmp_path, slow_segment):
     segment, expected = slow_segment
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    state = MediaSegment.objects.filter(pk=segment.pk).values_list("state", flat=True)
-    processes = [start_redis(port)]
-    try:
-        processes.append(start_worker(tmp_path, REDIS_URL=url, SEGMENT_LEASE_S="30"))
-        dispatch_via(tmp_path, url, segment)
-        assert until(lambda: state.get() == "analyzing", 60), f"the worker never started the job: {state.get()}"
+    with job_running(tmp_path, segment, "30") as (_, _, processes):
         stop(processes[0], signal.SIGKILL)  # the broker and the channel layer go while the job runs
         # The job's last write: its trace once the results are stored, or a failure.
         ended = MediaSegment.objects.filter(pk=segment.pk).filter(Q(state="failed") | ~Q(trace={}))
@@ -138,6 +142,3 @@ def test_redis_down_mid_job_never_fails_the_segment(tmp_path, slow_segment):
         segment.refresh_from_db()
         assert segment.state == "done", segment.state_reason  # its events are lost; its results are not
         assert FrameAnalysis.objects.filter(segment=segment).count() == expected
-    finally:
-        for process in reversed(processes):
-            stop(process, signal.SIGKILL)
