@@ -25,7 +25,6 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.db import close_old_connections
 
 from exposure.models import WebhookDelivery
 from exposure.webhook_queues import EndpointQueues, endpoint_of

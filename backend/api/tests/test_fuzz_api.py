@@ -46,7 +46,8 @@ class Fixture:
         rule = self.client.post(
             "/api/alerts/", {"name": "r", "brand": self.brand["id"], "condition": "appears"}, format="json"
         )  # fmt: skip
-        self.rule_id = rule.data["id"] if rule.status_code == 201 else 1
+        assert rule.status_code == 201, rule.data  # else the alert endpoints would answer 404 to everything
+        self.rule_id = rule.data["id"]
 
     def endpoints(self):
         """(method, url, serializer whose field names to use, or None)"""
