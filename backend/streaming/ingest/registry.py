@@ -49,6 +49,7 @@ class PlaylistWatcher(FileSystemEventHandler):
     def __init__(self, hls_root: Path, media_root: Path, catch_up_hours: float) -> None:
         self.hls_root, self.media_root, self.catch_up_hours = hls_root, media_root, catch_up_hours
         self.observer: Observer | None = None
+        self.failed: set[Path] = set()  # playlists whose last sync raised (retry_failed)
 
     def start(self) -> None:
         self.hls_root.mkdir(parents=True, exist_ok=True)
@@ -62,15 +63,17 @@ class PlaylistWatcher(FileSystemEventHandler):
             self.observer.stop()
             self.observer.join(timeout=5)
 
-    def catch_up(self, within_s: float | None = None) -> None:
-        """Syncs every playlist changed in the last `within_s` (default: the retention)."""
-        cutoff = time.time() - (self.catch_up_hours * 3600 if within_s is None else within_s)
+    def catch_up(self) -> None:
+        cutoff = time.time() - self.catch_up_hours * 3600
         for playlist in sorted(self.hls_root.glob("*/live-*.m3u8")):
-            try:
-                if playlist.stat().st_mtime >= cutoff:
-                    self.sync(playlist)
-            except FileNotFoundError:  # its stream was deleted meanwhile
-                continue
+            if playlist.stat().st_mtime >= cutoff:
+                self.sync(playlist)
+
+    def retry_failed(self) -> None:
+        """Syncs again the playlists whose last sync failed: when their muxer is gone (a
+        restart's catch-up during a database outage), no event will ever ask again."""
+        for playlist in self.failed.copy():  # copied at once: the observer thread adds to it
+            self.sync(playlist)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         path = Path(getattr(event, "dest_path", "") or event.src_path)
@@ -80,7 +83,9 @@ class PlaylistWatcher(FileSystemEventHandler):
     def sync(self, playlist: Path) -> None:
         try:
             playlist_sync(playlist, self.media_root)
+            self.failed.discard(playlist)
         except Exception:  # one bad playlist never stops the watcher
             logger.exception("registering segments of %s failed", playlist)
+            self.failed.add(playlist)
         finally:
             close_old_connections()

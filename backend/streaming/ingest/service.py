@@ -17,8 +17,7 @@ from streaming.ingest.sessions import IngestSessions
 from streaming.services import segment_files_expire, streams_reset_live
 
 logger = logging.getLogger(__name__)
-RESYNC_S = 15  # how often recent playlists are synced again
-RESYNC_WITHIN_S = 600  # "recent": changed in the last ten minutes
+RESYNC_S = 15  # how often playlists whose sync failed are synced again
 
 
 class Ingest:
@@ -41,7 +40,7 @@ class Ingest:
         # segments whose dispatch, message or job was lost are dispatched again.
         self.sweep = asyncio.create_task(sweep_loop())
         self.retention = asyncio.create_task(self._expire_segments_hourly())
-        self.resync = asyncio.create_task(self._resync_recent_playlists())
+        self.resync = asyncio.create_task(self._retry_failed_playlists())
         # A rotated key or a disabled ingest ends a publish that is already live.
         self.revocation = asyncio.create_task(self.sessions.end_revoked_loop(self.rtmp.end_publish))
         logger.info("RTMP ingest on rtmp://%s:%d/live", self.host, self.port)
@@ -58,14 +57,13 @@ class Ingest:
                 logger.exception("segment retention failed")
             await asyncio.sleep(3600)
 
-    async def _resync_recent_playlists(self) -> None:
+    async def _retry_failed_playlists(self) -> None:
         """A sync that failed (the database out of reach at a restart's catch-up) is never
-        repeated by an event when its muxer is gone: recent playlists are synced again
-        (idempotent: one read and one query each)."""
+        repeated by an event when its muxer is gone: the failed ones are tried again."""
         while True:
             await asyncio.sleep(RESYNC_S)
             try:
-                await sync_to_async(self.watcher.catch_up, thread_sensitive=False)(RESYNC_WITHIN_S)
+                await sync_to_async(self.watcher.retry_failed, thread_sensitive=False)()
             except Exception:  # a resync must never take the ingest down
                 logger.exception("playlist resync failed")
 
