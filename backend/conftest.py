@@ -126,9 +126,15 @@ def analysis_workers(settings):
 
 
 def _until_analysis_settles(timeout_s: float = 60.0) -> None:
-    """Jobs still running when a test ends would hold rows the database flush needs."""
+    """Jobs still running when a test ends would write while the database flush truncates
+    (a deadlock that failed the flush). The test worker's exit terminates its thread pool
+    without waiting for running tasks, and a job goes on after its segment is done (trace,
+    exposure, a logo recheck): so no segment is busy and the worker holds no task."""
+    from celery.worker import state as worker_state
+
     from media_analyzer.tests.waits import until
     from streaming.models import MediaSegment
 
     busy = MediaSegment.objects.filter(state__in=[MediaSegment.State.PENDING, MediaSegment.State.ANALYZING])
-    until(lambda: not busy.exists(), timeout_s, interval_s=0.2)
+    until(lambda: not busy.exists() and not worker_state.active_requests and not worker_state.reserved_requests,
+          timeout_s, interval_s=0.2)  # fmt: skip

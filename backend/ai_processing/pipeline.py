@@ -110,9 +110,11 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
                   owns_state=owns_state, note="; ".join(filter(None, [*analysed.errors, plan.note, awaiting])),
                   degraded=plan.wire(), final=not awaiting)  # fmt: skip
     FRAMES_ANALYSED.inc(len(analysed.pts))
+    analyzer_seconds = {f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()}
+    _stages_observe(analyzer_seconds)  # every job: in services mode visual runs in a job of its own
     if owns_state:
         try:  # derived data: the segment is done whatever happens here
-            _trace_record(segment, started, analysed, time.perf_counter() - storing)
+            _trace_record(segment, started, analysed, analyzer_seconds, time.perf_counter() - storing)
         except Exception:
             logger.exception("trace of segment %s not recorded", segment.pk)
         _exposure_record(segment, analysed.thumbnails, plan.fps)
@@ -173,7 +175,8 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fp
     return analysed
 
 
-def _trace_record(segment: MediaSegment, started, analysed: _Analysed, store_s: float) -> None:
+def _trace_record(segment: MediaSegment, started, analysed: _Analysed, analyzer_seconds: dict[str, float],
+                  store_s: float) -> None:  # fmt: skip
     """Where the segment's time went, from its last frame to its results on the socket
     (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage)."""
     end = segment.program_date_time + timedelta(seconds=segment.duration)
@@ -181,13 +184,17 @@ def _trace_record(segment: MediaSegment, started, analysed: _Analysed, store_s: 
         "close": (segment.created_at - end).total_seconds(),
         "queue": (started - segment.created_at).total_seconds(),
         "decode": analysed.decode_s,
-        **{f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()},
+        **analyzer_seconds,  # observed already, by every job
         "store": store_s,
         "total": (timezone.now() - end).total_seconds(),
     }
-    for stage, seconds in trace.items():
-        STAGE_SECONDS.labels(stage).observe(max(seconds, 0.0))
+    _stages_observe({stage: s for stage, s in trace.items() if stage not in analyzer_seconds})
     MediaSegment.objects.filter(pk=segment.pk).update(trace={stage: round(s, 4) for stage, s in trace.items()})
+
+
+def _stages_observe(seconds_by_stage: dict[str, float]) -> None:
+    for stage, seconds in seconds_by_stage.items():
+        STAGE_SECONDS.labels(stage).observe(max(seconds, 0.0))
 
 
 def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes], fps: float | None = None) -> None:

@@ -18,6 +18,7 @@ from streaming.services import segment_files_expire, streams_reset_live
 
 logger = logging.getLogger(__name__)
 RESYNC_S = 15  # how often playlists whose sync failed are synced again
+STOP_TIMEOUT_S = 30  # the longest a background loop's last query may take at stop
 
 
 class Ingest:
@@ -68,10 +69,12 @@ class Ingest:
                 logger.exception("playlist resync failed")
 
     async def stop(self) -> None:
-        self.stats.cancel()
-        self.sweep.cancel()
-        self.retention.cancel()
-        self.resync.cancel()
-        self.revocation.cancel()
+        loops = [self.stats, self.sweep, self.retention, self.resync, self.revocation]
+        for loop in loops:
+            loop.cancel()
+        # A cancelled loop ends only when the query its thread is running returns (asgiref
+        # waits for it): awaited, so nothing of this ingest still writes once stop returns
+        # (a test's database flush deadlocked with a sweep still under way).
+        await asyncio.wait(loops, timeout=STOP_TIMEOUT_S)
         await self.rtmp.stop()  # closes every publisher's muxer, which finalises its playlist
         await sync_to_async(self.watcher.stop)()
