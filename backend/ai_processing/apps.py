@@ -7,6 +7,24 @@ class AiProcessingConfig(AppConfig):
     verbose_name = "AI processing"
 
     def ready(self) -> None:
+        self._analyzers_check()
+        self._hooks_subscribe()
+        import ai_processing.metrics  # noqa: F401  (adds the database gauges to /api/metrics)
+
+    def _hooks_subscribe(self) -> None:
+        """Streaming hands work on through these; it never imports this app."""
+        from ai_processing.dispatch import segment_registered_dispatch
+        from ai_processing.stats import stats_loop
+        from ai_processing.sweep import sweep_loop
+        from streaming.hooks import ingest_loops, segment_registered
+
+        segment_registered.subscribe(segment_registered_dispatch)
+        # Beside the ingest, one per deployment: pipeline.stats for every live stream, then the
+        # sweep, which dispatches again the segments whose dispatch, message or job was lost.
+        ingest_loops.add(stats_loop)
+        ingest_loops.add(sweep_loop)
+
+    def _analyzers_check(self) -> None:
         from ai_processing.analyzers.registry import analyzer_types
         from media_analyzer.config import ConfigError
 

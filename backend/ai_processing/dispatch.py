@@ -14,9 +14,15 @@ from django.db import close_old_connections
 
 from ai_processing.analyzers.registry import analyzers_by_queue
 from media_analyzer.pools import BackgroundPool
+from streaming.hooks import SegmentRegistered
 from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
+
+
+def segment_registered_dispatch(event: SegmentRegistered) -> None:
+    """Subscribed to streaming's `segment_registered` (AiProcessingConfig.ready)."""
+    segment_dispatch(event.segment)
 
 
 def segment_dispatch(segment: MediaSegment) -> None:

@@ -1,6 +1,7 @@
 """One analysis job: a closed segment in, stored and published results out.
 
-decode (PyAV) -> sample -> every enabled analyzer -> results_store. A job is idempotent:
+decode (PyAV) -> sample -> every enabled analyzer -> results_store -> `results_stored` (to
+exposure, ai_processing.hooks). A job is idempotent:
 a segment that is already done, skipped or failed is left alone, and a re-run (a worker
 killed mid-task) replaces the segment's results in one transaction."""
 
@@ -28,12 +29,12 @@ from ai_processing.analyzers.base import BrandName, Context, CorrectedLogo, Find
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.dispatch import logos_recheck_dispatch
+from ai_processing.evidence import thumbnail_jpeg
 from ai_processing.frames import frames_sampled
+from ai_processing.hooks import ResultsStored, results_stored
 from ai_processing.messages import segment_message
 from ai_processing.models import Brand, BrandReferenceImage, FrameAnalysis, LogoCorrection
 from ai_processing.services import results_store
-from exposure.evidence import thumbnail_jpeg
-from exposure.services import exposure_record
 from media_analyzer.events import broadcast
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
@@ -117,7 +118,7 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
             _trace_record(segment, started, analysed, analyzer_seconds, time.perf_counter() - storing)
         except Exception:
             logger.exception("trace of segment %s not recorded", segment.pk)
-        _exposure_record(segment, analysed.thumbnails, plan.fps)
+        _results_stored_emit(segment, analysed.thumbnails, plan.fps)
     if analysed.awaiting_verifiers:
         logos_recheck_dispatch(segment.pk)
     return State.DONE
@@ -147,7 +148,7 @@ def segment_logos_recheck(segment_id: int) -> str:
     timings = analysed.per_frame_ms()
     results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=[LOGOS],
                   owns_state=awaited, note="; ".join(filter(None, [note, *analysed.errors])))  # fmt: skip
-    _exposure_record(segment, analysed.thumbnails, sampled / segment.duration if sampled else None)
+    _results_stored_emit(segment, analysed.thumbnails, sampled / segment.duration if sampled else None)
     return "rechecked"
 
 
@@ -197,11 +198,14 @@ def _stages_observe(seconds_by_stage: dict[str, float]) -> None:
         STAGE_SECONDS.labels(stage).observe(max(seconds, 0.0))
 
 
-def _exposure_record(segment: MediaSegment, thumbnails: dict[int, bytes], fps: float | None = None) -> None:
-    """Derived data: the results stand even if this fails; the next segment re-derives the window."""
+def _results_stored_emit(segment: MediaSegment, thumbnails: dict[int, bytes], fps: float | None = None) -> None:
+    """Hands the stored results to exposure (its subscriber records appearances, alerts and
+    the live totals). Derived data: the results stand even if this fails; the next segment
+    re-derives the window."""
     try:
-        with STAGE_SECONDS.labels("exposure").time():
-            exposure_record(segment=segment, interval_s=1 / (fps or _sampling_fps(segment.stream)), thumbnails=thumbnails)
+        with STAGE_SECONDS.labels("exposure").time():  # the stage of its subscriber, exposure
+            interval_s = 1 / (fps or _sampling_fps(segment.stream))
+            results_stored.emit(ResultsStored(segment=segment, interval_s=interval_s, thumbnails=thumbnails))
     except Exception:
         logger.exception("brand exposure of segment %s not recorded", segment.pk)
 

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from ai_processing.analyzers.logo_corrections import NEGATIVE, crop_at
 from ai_processing.frames import frame_at
+from ai_processing.hooks import ResultsStored
 from ai_processing.models import Detection
 from ai_processing.services import brand_verifier_request, logo_correction_add
 from exposure.alerts import alerts_evaluate
@@ -24,6 +25,11 @@ from streaming.models import MediaSegment, Stream
 
 logger = logging.getLogger(__name__)
 REJECT_CROPS = 3  # negatives cut per rejected appearance: its first, middle and last logo sighting
+
+
+def results_stored_record(event: ResultsStored) -> None:
+    """Subscribed to ai_processing's `results_stored` (ExposureConfig.ready)."""
+    exposure_record(segment=event.segment, interval_s=event.interval_s, thumbnails=event.thumbnails)
 
 
 def exposure_record(*, segment: MediaSegment, interval_s: float, thumbnails: dict[int, bytes]) -> None:

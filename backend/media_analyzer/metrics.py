@@ -1,10 +1,10 @@
 """Prometheus metrics. Counters and histograms are updated where the work happens; the
-database-backed gauges (segments by state, queue depth) are read at scrape time."""
+database-backed gauges (segments by state, queue depth) are read at scrape time, by the
+collector ai_processing registers here (ai_processing.metrics)."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 
 REGISTRY = CollectorRegistry()
 
@@ -17,31 +17,6 @@ WEBSOCKET_CLIENTS = Gauge("media_analyzer_websocket_clients", "Open stream socke
 INGEST_BYTES = Counter(
     "media_analyzer_ingest_bytes", "Media bytes received from publishers.", ["stream"], registry=REGISTRY
 )
-
-
-class DatabaseCollector:
-    """Segments by state and queue depth, from the database at scrape time."""
-
-    def describe(self):
-        return []  # no database access at registration
-
-    def collect(self):
-        from django.db.models import Count
-
-        from ai_processing.selectors import queue_depths
-        from streaming.models import MediaSegment
-
-        segments = GaugeMetricFamily("media_analyzer_segments", "Segments by state.", labels=["state"])
-        for row in MediaSegment.objects.values("state").annotate(count=Count("id")):
-            segments.add_metric([row["state"]], row["count"])
-        yield segments
-        queues = GaugeMetricFamily("media_analyzer_queue_depth", "Segments waiting or in analysis.", labels=["queue"])
-        for queue, depth in queue_depths().items():
-            queues.add_metric([queue], depth)
-        yield queues
-
-
-REGISTRY.register(DatabaseCollector())
 
 
 def metrics_text() -> bytes:

@@ -12,10 +12,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ai_processing.dispatch import segment_dispatch
 from media_analyzer.events import broadcast_on_commit
 from media_analyzer.files import files_delete_on_commit
 from media_analyzer.quotas import quota_check
+from streaming.hooks import SegmentRegistered, segment_registered
 from streaming.keys import key_digest, key_generate
 from streaming.messages import stream_state_message
 from streaming.models import MediaSegment, Stream
@@ -122,7 +122,8 @@ def streams_reset_live() -> int:
 def segment_register(
     *, stream_id, seq: int, name: str, duration: float, program_date_time, size: int
 ) -> MediaSegment | None:
-    """Registers a closed segment exactly once and hands it to the dispatcher.
+    """Registers a closed segment exactly once and hands it on (`segment_registered`: to
+    ai_processing's dispatcher).
 
     Returns None when (stream, seq) is already registered: the watcher may see a playlist
     many times, and again after a restart. Segments are registered in seq order, so the
@@ -139,7 +140,7 @@ def segment_register(
             )  # fmt: skip
             # robust: a dispatch that fails (broker down) is logged, not raised into the ingest;
             # the row stays pending and the sweep (ai_processing.sweep) dispatches it again.
-            transaction.on_commit(lambda: segment_dispatch(segment), robust=True)
+            transaction.on_commit(lambda: segment_registered.emit(SegmentRegistered(segment)), robust=True)
     except IntegrityError:  # registered concurrently by another watcher
         return None
     return segment

@@ -1,5 +1,6 @@
-"""The ingest as one unit: RTMP server, HLS muxers, the segment watcher and the sweep, started and
-stopped together, in the web process (embedded) or in `manage.py ingest` (services)."""
+"""The ingest as one unit: RTMP server, HLS muxers, the segment watcher and the loops beside
+it (streaming.hooks.ingest_loops: pipeline stats, the sweep), started and stopped together, in
+the web process (embedded) or in `manage.py ingest` (services)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from ai_processing.stats import stats_loop
-from ai_processing.sweep import sweep_loop
+from streaming.hooks import ingest_loops
 from streaming.ingest.registry import PlaylistWatcher
 from streaming.ingest.rtmp import RtmpLimits, RtmpServer
 from streaming.ingest.sessions import IngestSessions
@@ -36,10 +36,9 @@ class Ingest:
             logger.warning("%d streams were left live by an earlier run; now offline", reset)
         await sync_to_async(self.watcher.start)()
         self.port = await self.rtmp.start(self.host, self.port)
-        self.stats = asyncio.create_task(stats_loop())
-        # Beside the ingest, one per deployment, in the process that dispatches (embedded):
-        # segments whose dispatch, message or job was lost are dispatched again.
-        self.sweep = asyncio.create_task(sweep_loop())
+        # Beside the ingest, one per deployment: what the apps that build on it run here
+        # (ai_processing: pipeline stats, and the sweep that dispatches lost segments again).
+        self.loops_beside = [asyncio.create_task(loop()) for loop in ingest_loops]
         self.retention = asyncio.create_task(self._expire_segments_hourly())
         self.resync = asyncio.create_task(self._retry_failed_playlists())
         # A rotated key or a disabled ingest ends a publish that is already live.
@@ -69,7 +68,7 @@ class Ingest:
                 logger.exception("playlist resync failed")
 
     async def stop(self) -> None:
-        loops = [self.stats, self.sweep, self.retention, self.resync, self.revocation]
+        loops = [*self.loops_beside, self.retention, self.resync, self.revocation]
         for loop in loops:
             loop.cancel()
         # A cancelled loop ends only when the query its thread is running returns (asgiref

@@ -1,5 +1,5 @@
 import { Injectable, OnDestroy, inject, signal } from '@angular/core';
-import { FrameTimeline } from '../features/player/frame-timeline';
+import { FrameTimeline } from './frame-timeline';
 import { Api } from './api';
 import type { AlertFired, AnalysisFrame, AnalysisSegment, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
 

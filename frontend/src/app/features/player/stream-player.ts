@@ -1,7 +1,7 @@
 import { AfterViewInit, Component, ElementRef, OnDestroy, input, output, signal, viewChild } from '@angular/core';
 import Hls, { type Fragment } from 'hls.js';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
-import { FrameTimeline } from './frame-timeline';
+import { FrameTimeline } from '../../core/frame-timeline';
 import { interpolated } from './interpolation';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 

@@ -1,4 +1,4 @@
-import type { AnalysisFrame } from '../../core/protocol';
+import type { AnalysisFrame } from './protocol';
 
 const CAPACITY = 3000; // about 25 minutes at 2 fps; the oldest go first
 

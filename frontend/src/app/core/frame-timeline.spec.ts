@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnalysisFrame } from '../../core/protocol';
+import type { AnalysisFrame } from './protocol';
 import { FrameTimeline } from './frame-timeline';
 
 function frame(pdt: string, label = 'cup'): AnalysisFrame {

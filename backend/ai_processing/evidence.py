@@ -1,4 +1,5 @@
-"""Evidence of an appearance: the frame around the first sighting, with the box drawn."""
+"""Evidence of a sighting: the frame around it, with the box drawn. Cut while the frame is
+decoded (the pipeline keeps no images); exposure stores it with the brand's appearance."""
 
 from __future__ import annotations
 
