@@ -20,7 +20,7 @@ BACKEND_IMAGE := media-analyzer/backend:0.1.0
 FRONTEND_IMAGE := media-analyzer/frontend:0.1.0
 KIND_DIR := var/kind
 
-.PHONY: help run test test-services dev dev-down up logs down restart re kind-up kind-load kind-apply kind-down
+.PHONY: help run test test-services check dev dev-down up logs down restart re kind-up kind-load kind-apply kind-down
 
 help: ## list the commands
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test: ## every test, embedded defaults (scripts/test)
 
 test-services: ## the Python suite against real PostgreSQL and Redis (scripts/test --services)
 	scripts/test --services
+
+check: ## ruff, mypy, ESLint, Prettier: what CI runs before the tests (scripts/check)
+	scripts/check
 
 dev: ## live reload: compose PostgreSQL+Redis, uvicorn --reload, ingest, worker, ng serve on :4200 (scripts/dev)
 	scripts/dev

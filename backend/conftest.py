@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 REQUIRE_SERVICES = os.environ.get("MEDIA_ANALYZER_REQUIRE_SERVICES") == "1"
-SERVICES_TESTS_RUN = []
+SERVICES_TESTS_RUN: list[str] = []
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -60,8 +60,11 @@ def pytest_runtest_setup(item):
     """A test of a system suite whose tools are missing fails: a skip would hide the gap."""
     for suite, (variable, flag, missing) in SYSTEM_SUITES.items():
         if item.get_closest_marker(suite) and not _skip_requested(variable) and (absent := missing()):
-            pytest.fail(f"needs {', '.join(absent)}: scripts/test installs the Debian and npm packages (apt-get as "
-                        f"root), or leave the {suite} suite out with scripts/test {flag}", pytrace=False)  # fmt: skip
+            pytest.fail(
+                f"needs {', '.join(absent)}: scripts/test installs the Debian and npm packages (apt-get as "
+                f"root), or leave the {suite} suite out with scripts/test {flag}",
+                pytrace=False,
+            )
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -118,8 +121,9 @@ def analysis_workers(settings):
 
     app.control.purge()  # nothing an earlier test queued runs against this test's database
     queues = ["realtime", "batch", "visual"]
-    with start_worker(app, pool="threads", concurrency=2, queues=queues, perform_ping_check=False,
-                      shutdown_timeout=30) as worker:  # fmt: skip
+    with start_worker(
+        app, pool="threads", concurrency=2, queues=queues, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
         yield worker
         _until_analysis_settles()
     app.control.purge()
@@ -136,5 +140,8 @@ def _until_analysis_settles(timeout_s: float = 60.0) -> None:
     from streaming.models import MediaSegment
 
     busy = MediaSegment.objects.filter(state__in=[MediaSegment.State.PENDING, MediaSegment.State.ANALYZING])
-    until(lambda: not busy.exists() and not worker_state.active_requests and not worker_state.reserved_requests,
-          timeout_s, interval_s=0.2)  # fmt: skip
+    until(
+        lambda: not busy.exists() and not worker_state.active_requests and not worker_state.reserved_requests,
+        timeout_s,
+        interval_s=0.2,
+    )

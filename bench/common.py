@@ -24,8 +24,12 @@ def free_port() -> int:
 def django_environment(**extra: str) -> dict[str, str]:
     """An environment for a fresh embedded platform in a temporary folder, migrated."""
     data_dir = tempfile.mkdtemp(prefix="media-analyzer-bench-")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
-           "MEDIA_ANALYZER_DATA_DIR": data_dir, **extra}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
+        "MEDIA_ANALYZER_DATA_DIR": data_dir,
+        **extra,
+    }
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in extra:
             env.pop(name, None)

@@ -13,8 +13,10 @@ MERGES_KEPT = 49152 - 256 - 2  # CLIP uses the first 48,894 merges of the file
 START, END = "<|startoftext|>", "<|endoftext|>"
 # CLIP cleans text with ftfy first, which straightens curly quotes; the rest of what ftfy
 # fixes (mojibake) does not occur in the labels we write.
-CURLY_QUOTES = [normalizers.Replace(Regex("[\u2018\u2019\u201a\u201b]"), "'"),
-                normalizers.Replace(Regex("[\u201c\u201d\u201e\u201f]"), '"')]  # fmt: skip
+CURLY_QUOTES = [
+    normalizers.Replace(Regex("[\u2018\u2019\u201a\u201b]"), "'"),
+    normalizers.Replace(Regex("[\u201c\u201d\u201e\u201f]"), '"'),
+]
 WORDS = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
 
@@ -25,14 +27,16 @@ def clip_tokenizer_build(vocabulary_gz: bytes) -> Tokenizer:
     vocab = [*symbols, *(symbol + "</w>" for symbol in symbols), *("".join(pair) for pair in merges), START, END]
     ids = {token: index for index, token in enumerate(vocab)}
     tokenizer = Tokenizer(
-        models.BPE(vocab=ids, merges=merges, continuing_subword_prefix="", end_of_word_suffix="</w>", unk_token=END)
+        models.BPE(vocab=ids, merges=merges, continuing_subword_prefix="", end_of_word_suffix="</w>", unk_token=END)  # type: ignore[arg-type]  # pairs
     )
     tokenizer.normalizer = normalizers.Sequence(
         [normalizers.NFC(), *CURLY_QUOTES, normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
     )
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Split(Regex(WORDS), behavior="removed", invert=True),
-         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]  # fmt: skip
+        [
+            pre_tokenizers.Split(Regex(WORDS), behavior="removed", invert=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
     )
     tokenizer.post_processor = processors.RobertaProcessing(  # (sep, cls): the start and end marks
         (END, ids[END]), (START, ids[START]), trim_offsets=False, add_prefix_space=False

@@ -1,8 +1,9 @@
 """The dispatcher: where a registered segment's analysis job runs.
 
 Embedded mode: a small in-process thread pool, so results reach the in-memory channel
-layer of the same process. Services mode: Celery, realtime and batch on their own queues, and analyzers that ask for a queue of
-their own (visual) in a second job on it, which adds its results to the same frames."""
+layer of the same process. Services mode: Celery, realtime and batch on their own queues,
+and analyzers that ask for a queue of their own (visual) in a second job on it, which adds
+its results to the same frames."""
 
 from __future__ import annotations
 

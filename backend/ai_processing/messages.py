@@ -3,8 +3,9 @@
 from ai_processing.models import Detection, FrameAnalysis
 
 
-def frame_message(stream_id, segment_seq: int, row: FrameAnalysis, detections: list[Detection],
-                  analyzers: list[str] | None = None) -> dict:
+def frame_message(
+    stream_id, segment_seq: int, row: FrameAnalysis, detections: list[Detection], analyzers: list[str] | None = None
+) -> dict:
     """`analyzers`: the ones this message reports, when other jobs report the frame's others."""
     message = {
         "type": "analysis.frame",
@@ -30,10 +31,15 @@ def detection_message(d: Detection) -> dict:
     }
 
 
-def segment_message(segment, state: str, reason: str = "", summary: dict | None = None,
-                    degraded: dict | None = None) -> dict:  # fmt: skip
-    message = {"type": "analysis.segment", "stream_id": str(segment.stream_id), "segment_seq": segment.seq,
-               "state": state}  # fmt: skip
+def segment_message(
+    segment, state: str, reason: str = "", summary: dict | None = None, degraded: dict | None = None
+) -> dict:
+    message = {
+        "type": "analysis.segment",
+        "stream_id": str(segment.stream_id),
+        "segment_seq": segment.seq,
+        "state": state,
+    }
     if reason:
         message["reason"] = reason
     if summary is not None:

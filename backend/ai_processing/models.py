@@ -23,7 +23,9 @@ class Brand(models.Model):
     verifier_seconds = models.FloatField(null=True, help_text="Seconds it took to build.")
     verifier_precision = models.FloatField(null=True, help_text="On held-back synthetic views.")
     verifier_recall = models.FloatField(null=True, help_text="On held-back synthetic views.")
-    verifier_warnings = models.JSONField(default=list, blank=True, help_text="Reference images it could not use, and why.")
+    verifier_warnings = models.JSONField(
+        default=list, blank=True, help_text="Reference images it could not use, and why."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -74,8 +76,12 @@ class LogoCorrection(models.Model):
     box_y = models.PositiveIntegerField()
     box_w = models.PositiveIntegerField()
     box_h = models.PositiveIntegerField()
-    stream = models.ForeignKey(Stream, null=True, blank=True, on_delete=models.SET_NULL, related_name="logo_corrections")
-    pts = models.FloatField(null=True, blank=True, help_text="Seconds from the stream's start of the frame it came from.")
+    stream = models.ForeignKey(
+        Stream, null=True, blank=True, on_delete=models.SET_NULL, related_name="logo_corrections"
+    )
+    pts = models.FloatField(
+        null=True, blank=True, help_text="Seconds from the stream's start of the frame it came from."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,10 +12,10 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import av
 from django.conf import settings
@@ -25,7 +25,15 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ai_processing.analyzers.base import BrandName, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
+from ai_processing.analyzers.base import (
+    BrandName,
+    Context,
+    CorrectedLogo,
+    Finding,
+    Frame,
+    LogoReference,
+    StoredVerifier,
+)
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
 from ai_processing.dispatch import logos_recheck_dispatch
@@ -107,9 +115,17 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     # A brand not looked for yet (its verifier still building) leaves the segment analyzing
     # until the logo recheck: the API must not call results final that are not.
     awaiting = AWAITING_VERIFIERS if analysed.awaiting_verifiers else ""
-    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=names,
-                  owns_state=owns_state, note="; ".join(filter(None, [*analysed.errors, plan.note, awaiting])),
-                  degraded=plan.wire(), final=not awaiting)  # fmt: skip
+    results_store(
+        segment=segment,
+        pts=analysed.pts,
+        findings=analysed.findings,
+        timings=timings,
+        analyzers=names,
+        owns_state=owns_state,
+        note="; ".join(filter(None, [*analysed.errors, plan.note, awaiting])),
+        degraded=plan.wire(),
+        final=not awaiting,
+    )
     FRAMES_ANALYSED.inc(len(analysed.pts))
     analyzer_seconds = {f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()}
     _stages_observe(analyzer_seconds)  # every job: in services mode visual runs in a job of its own
@@ -129,7 +145,11 @@ def segment_logos_recheck(segment_id: int) -> str:
     verifiers were still being built (a brand added just before the stream started), this
     time waiting for them. Its logo results replace the earlier ones and its exposure is
     derived again; the segment's state is left as it is."""
-    segment = MediaSegment.objects.select_related("stream").filter(pk=segment_id, state__in=[State.DONE, State.ANALYZING]).first()
+    segment = (
+        MediaSegment.objects.select_related("stream")
+        .filter(pk=segment_id, state__in=[State.DONE, State.ANALYZING])
+        .first()
+    )
     logos = analyzer_get(LOGOS)
     if segment is None:
         return "nothing to recheck"
@@ -143,11 +163,20 @@ def segment_logos_recheck(segment_id: int) -> str:
     except (av.FFmpegError, OSError, IndexError, LookupError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
         if awaited:  # what it has is all it will have
-            MediaSegment.objects.filter(pk=segment.pk).update(state=State.DONE, state_reason=f"{note}; logos not checked again: {exc}".strip("; "))
+            MediaSegment.objects.filter(pk=segment.pk).update(
+                state=State.DONE, state_reason=f"{note}; logos not checked again: {exc}".strip("; ")
+            )
         return "segment unreadable"
     timings = analysed.per_frame_ms()
-    results_store(segment=segment, pts=analysed.pts, findings=analysed.findings, timings=timings, analyzers=[LOGOS],
-                  owns_state=awaited, note="; ".join(filter(None, [note, *analysed.errors])))  # fmt: skip
+    results_store(
+        segment=segment,
+        pts=analysed.pts,
+        findings=analysed.findings,
+        timings=timings,
+        analyzers=[LOGOS],
+        owns_state=awaited,
+        note="; ".join(filter(None, [note, *analysed.errors])),
+    )
     _results_stored_emit(segment, analysed.thumbnails, sampled / segment.duration if sampled else None)
     return "rechecked"
 
@@ -176,8 +205,9 @@ def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fp
     return analysed
 
 
-def _trace_record(segment: MediaSegment, started, analysed: _Analysed, analyzer_seconds: dict[str, float],
-                  store_s: float) -> None:  # fmt: skip
+def _trace_record(
+    segment: MediaSegment, started, analysed: _Analysed, analyzer_seconds: dict[str, float], store_s: float
+) -> None:
     """Where the segment's time went, from its last frame to its results on the socket
     (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage)."""
     end = segment.program_date_time + timedelta(seconds=segment.duration)
@@ -239,19 +269,27 @@ def _context(stream: Stream, brands: list[Brand], complete: bool = False) -> Con
     )
     verifiers = tuple(
         StoredVerifier(brand_id, key, _verifier_reader(brand_id))
-        for brand_id, key in Brand.objects.filter(owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY)
-        .values_list("pk", "verifier_key")
+        for brand_id, key in Brand.objects.filter(
+            owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY
+        ).values_list("pk", "verifier_key")
     )
     complete = complete or stream.processing_mode == Stream.Mode.BATCH
-    return Context(logos=logos, verifiers=verifiers, complete=complete, scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
-                   brands=tuple(BrandName(brand.pk, brand.name) for brand in brands),
-                   logo_corrections=_logo_corrections(stream))  # fmt: skip
+    return Context(
+        logos=logos,
+        verifiers=verifiers,
+        complete=complete,
+        scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
+        brands=tuple(BrandName(brand.pk, brand.name) for brand in brands),
+        logo_corrections=_logo_corrections(stream),
+    )
 
 
 def _logo_corrections(stream: Stream) -> tuple[CorrectedLogo, ...]:
     """The owner's corrections; their crops are read only by analyzers whose cache lacks them."""
-    return tuple(CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
-                 for fix in LogoCorrection.objects.filter(brand__owner_id=stream.owner_id))  # fmt: skip
+    return tuple(
+        CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
+        for fix in LogoCorrection.objects.filter(brand__owner_id=stream.owner_id)
+    )
 
 
 def _verifier_reader(brand_id: int):
@@ -337,8 +375,12 @@ def _release(segment_id: int) -> None:
 
 def _unfinished(segment_id: int) -> MediaSegment | None:
     """For a job that adds to a segment: nothing to add once the segment was skipped or failed."""
-    return MediaSegment.objects.select_related("stream").filter(pk=segment_id).exclude(
-        state__in=[State.SKIPPED, State.FAILED]).first()  # fmt: skip
+    return (
+        MediaSegment.objects.select_related("stream")
+        .filter(pk=segment_id)
+        .exclude(state__in=[State.SKIPPED, State.FAILED])
+        .first()
+    )
 
 
 def _reason_to_skip(segment: MediaSegment, stream: Stream) -> str:
@@ -406,8 +448,9 @@ def _finish(segment: MediaSegment, state: str, reason: str, owns_state: bool = T
         return state
     if state == State.FAILED:
         logger.warning("segment %s failed: %s", segment.pk, reason)
-    MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=reason, lease_until=None,
-                                                      updated_at=timezone.now())  # fmt: skip
+    MediaSegment.objects.filter(pk=segment.pk).update(
+        state=state, state_reason=reason, lease_until=None, updated_at=timezone.now()
+    )
     try:  # skipped and failed are visible live; the stored state stands whatever happens here
         broadcast(segment.stream_id, segment_message(segment, state, reason))
     except Exception:

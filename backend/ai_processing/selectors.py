@@ -104,8 +104,11 @@ def pipeline_stats(*, stream: Stream, depths: dict[str, int], window_s: float = 
     takes from closed to published (p50, p95 of the last 30), frames analysed per second."""
     now = timezone.now()
     newest = FrameAnalysis.objects.filter(stream=stream).order_by("-pdt").values_list("pdt", flat=True).first()
-    done = list(MediaSegment.objects.filter(stream=stream, state=MediaSegment.State.DONE).order_by("-seq")
-                .values_list("created_at", "updated_at", "trace")[:30])  # fmt: skip
+    done = list(
+        MediaSegment.objects.filter(stream=stream, state=MediaSegment.State.DONE)
+        .order_by("-seq")
+        .values_list("created_at", "updated_at", "trace")[:30]
+    )
     durations = sorted((updated - created).total_seconds() for created, updated, _ in done)
     recent = FrameAnalysis.objects.filter(stream=stream, created_at__gte=now - timedelta(seconds=window_s)).count()
     return {
@@ -128,8 +131,11 @@ def _stages(traces: list[dict]) -> dict[str, dict[str, float | None]]:
         for stage, value in trace.items():
             seconds.setdefault(stage, []).append(value)
     order = ["close", "queue", "decode", *sorted(s for s in seconds if s.startswith("analyze:")), "store", "total"]
-    return {stage: {"p50": _percentile(sorted(seconds[stage]), 0.5), "p95": _percentile(sorted(seconds[stage]), 0.95)}
-            for stage in order if stage in seconds}  # fmt: skip
+    return {
+        stage: {"p50": _percentile(sorted(seconds[stage]), 0.5), "p95": _percentile(sorted(seconds[stage]), 0.95)}
+        for stage in order
+        if stage in seconds
+    }
 
 
 def _percentile(ordered: list[float], fraction: float) -> float | None:

@@ -49,8 +49,9 @@ def brand_delete(*, brand: Brand) -> None:
 def brand_reference_image_add(*, brand: Brand, image: UploadedFile) -> BrandReferenceImage:
     """`image` must already be validated as a decodable image (the serializer does it).
     The brand's logo verifier is rebuilt once the image is stored."""
-    quota_check(owner=brand.owner, name="brand_images", count=brand.reference_images.count,
-                what="reference image", per="brand")  # fmt: skip
+    quota_check(
+        owner=brand.owner, name="brand_images", count=brand.reference_images.count, what="reference image", per="brand"
+    )
     reference = BrandReferenceImage.objects.create(brand=brand, image=image)
     brand_verifier_request(brand=brand)
     return reference
@@ -72,11 +73,14 @@ def brand_verifier_build(*, brand_id: int) -> None:
 
     references = list(BrandReferenceImage.objects.filter(brand_id=brand_id).select_related("brand"))
     try:
-        built = build([LogoReference(r.brand_id, r.brand.name, r.cache_key(), r.image_read) for r in references],
-                      _corrected_logos(brand_id))  # fmt: skip
+        built = build(
+            [LogoReference(r.brand_id, r.brand.name, r.cache_key(), r.image_read) for r in references],
+            _corrected_logos(brand_id),
+        )
     except Exception as exc:  # stored as the brand's state: the brand page shows it
-        Brand.objects.filter(pk=brand_id).update(verifier_state=Brand.VerifierState.FAILED,
-                                                 verifier_warnings=[f"building the verifier failed: {exc}"])  # fmt: skip
+        Brand.objects.filter(pk=brand_id).update(
+            verifier_state=Brand.VerifierState.FAILED, verifier_warnings=[f"building the verifier failed: {exc}"]
+        )
         raise
     with transaction.atomic():
         brand = Brand.objects.select_for_update().filter(pk=brand_id).first()
@@ -96,8 +100,10 @@ def brand_verifier_build(*, brand_id: int) -> None:
 def _corrected_logos(brand_id: int):
     from ai_processing.analyzers.base import CorrectedLogo
 
-    return [CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
-            for fix in LogoCorrection.objects.filter(brand_id=brand_id)]  # fmt: skip
+    return [
+        CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
+        for fix in LogoCorrection.objects.filter(brand_id=brand_id)
+    ]
 
 
 def _verifier_key_now(brand_id: int) -> str:
@@ -149,15 +155,17 @@ def results_store(
         Detection.objects.filter(frame__segment=segment, analyzer__in=analyzers).delete()
         rows = _frames_upsert(segment, pts, timings)
         detections = [
-            _detection(row, analyzer, finding) for row, frame_findings in zip(rows, findings)
+            _detection(row, analyzer, finding)
+            for row, frame_findings in zip(rows, findings)
             for analyzer, finding in frame_findings
-        ]  # fmt: skip
+        ]
         _forget_deleted_brands(detections)
         Detection.objects.bulk_create(detections)
         if owns_state:  # no lease either way: done, or waiting for its logo recheck, not for a job
             state = MediaSegment.State.DONE if final else MediaSegment.State.ANALYZING
-            MediaSegment.objects.filter(pk=segment.pk).update(state=state, state_reason=note, lease_until=None,
-                                                              updated_at=timezone.now())  # fmt: skip
+            MediaSegment.objects.filter(pk=segment.pk).update(
+                state=state, state_reason=note, lease_until=None, updated_at=timezone.now()
+            )
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
         for detection in detections:
             by_frame[detection.frame.pk].append(detection)
@@ -168,7 +176,7 @@ def results_store(
             messages.append(segment_message(segment, "done", note, summary, degraded))
         # robust: a channel layer that fails (Redis down) loses these events, logged, never the
         # stored results; viewers that miss them get the snapshot when they reconnect.
-        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages], robust=True)
+        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages], robust=True)  # type: ignore[func-returns-value]
     return rows
 
 
@@ -177,9 +185,12 @@ def _frames_upsert(segment: MediaSegment, pts: list[float], timings: dict[str, f
     FrameAnalysis.objects.bulk_create(
         [
             FrameAnalysis(
-                segment=segment, stream_id=segment.stream_id, pts=frame_pts,
-                pdt=segment.program_date_time + timedelta(seconds=frame_pts - segment.start_pts), timings=timings,
-            )  # fmt: skip
+                segment=segment,
+                stream_id=segment.stream_id,
+                pts=frame_pts,
+                pdt=segment.program_date_time + timedelta(seconds=frame_pts - segment.start_pts),
+                timings=timings,
+            )
             for frame_pts in pts
         ],
         ignore_conflicts=True,  # the segment's other job may have made them
@@ -221,8 +232,9 @@ class CorrectionError(ValueError):
 
 
 @transaction.atomic
-def logo_correction_add(*, brand: Brand, kind: str, crop: Crop, stream: Stream | None = None,
-                        pts: float | None = None, rebuild: bool = True) -> LogoCorrection:  # fmt: skip
+def logo_correction_add(
+    *, brand: Brand, kind: str, crop: Crop, stream: Stream | None = None, pts: float | None = None, rebuild: bool = True
+) -> LogoCorrection:
     """Stores a crop as a negative or positive of the brand. The logos analyzer uses it from
     the next job on; the brand's verifier is rebuilt with it after commit (`rebuild`)."""
     from ai_processing.analyzers.logo_corrections import crop_png
@@ -248,9 +260,15 @@ def logo_correction_delete(*, correction: LogoCorrection) -> None:
     brand_verifier_request(brand=brand)
 
 
-def logo_missed(*, stream: Stream, brand: Brand, pts: float | None = None, at: datetime | None = None,
-                box: tuple[float, float, float, float] | None = None) -> LogoCorrection:  # fmt: skip
-    """"Missed here": the brand's logo is in the stream's frame at `pts` (or wall clock `at`),
+def logo_missed(
+    *,
+    stream: Stream,
+    brand: Brand,
+    pts: float | None = None,
+    at: datetime | None = None,
+    box: tuple[float, float, float, float] | None = None,
+) -> LogoCorrection:
+    """ "Missed here": the brand's logo is in the stream's frame at `pts` (or wall clock `at`),
     inside `box` (normalised 0..1) or, without one, where the brand's best candidate is at
     a lower silhouette bar. Stores that region as a positive, then checks the segment again
     for logos (after the verifier's rebuild, in the same queue), which re-derives the exposure.
@@ -268,8 +286,9 @@ def logo_missed(*, stream: Stream, brand: Brand, pts: float | None = None, at: d
     if not _outlined(brand, crop):
         raise CorrectionError(f"no region in {brand.name}'s colours and shape there: draw the box around the logo")
     with transaction.atomic():
-        correction = logo_correction_add(brand=brand, kind=POSITIVE, crop=crop, stream=stream,
-                                         pts=segment.start_pts + found_offset)  # fmt: skip
+        correction = logo_correction_add(
+            brand=brand, kind=POSITIVE, crop=crop, stream=stream, pts=segment.start_pts + found_offset
+        )
         transaction.on_commit(lambda: _recheck(segment.pk))
     return correction
 
@@ -296,7 +315,9 @@ def _frame_at(segment: MediaSegment, offset: float):
 def _templates(brand: Brand) -> list:
     from ai_processing.analyzers.logo_corrections import reference_template
 
-    found = (reference_template(brand.pk, brand.name, r.cache_key(), r.image_read()) for r in brand.reference_images.all())
+    found = (
+        reference_template(brand.pk, brand.name, r.cache_key(), r.image_read()) for r in brand.reference_images.all()
+    )
     return [template for template in found if template is not None]
 
 

@@ -50,11 +50,17 @@ def _expired_leases_requeue(now: datetime) -> None:
         held = MediaSegment.objects.filter(pk=pk, state=State.ANALYZING, lease_until=lease)
         if attempts + 1 < limit:
             if held.update(state=State.PENDING, attempts=attempts + 1, lease_until=now, updated_at=now):
-                logger.warning("segment %s: its job stopped without finishing; dispatching it again (attempt %d of %d)",
-                               pk, attempts + 2, limit)  # fmt: skip
+                logger.warning(
+                    "segment %s: its job stopped without finishing; dispatching it again (attempt %d of %d)",
+                    pk,
+                    attempts + 2,
+                    limit,
+                )
             continue
         reason = f"gave up: {attempts + 1} jobs took this segment and stopped without finishing (worker killed or hung)"
-        if held.update(state=State.FAILED, attempts=attempts + 1, lease_until=None, state_reason=reason, updated_at=now):
+        if held.update(
+            state=State.FAILED, attempts=attempts + 1, lease_until=None, state_reason=reason, updated_at=now
+        ):
             _announce(pk, reason)
 
 
@@ -65,7 +71,9 @@ def _pending_redispatch(now: datetime) -> int:
     bound = settings.CONFIG.segment_pending_bound_s
     due = Q(lease_until__lte=now) | Q(lease_until__isnull=True, created_at__lt=now - timedelta(seconds=bound))
     dispatched = 0
-    for segment in MediaSegment.objects.filter(due, state=State.PENDING).select_related("stream").order_by("created_at")[:BATCH]:
+    for segment in (
+        MediaSegment.objects.filter(due, state=State.PENDING).select_related("stream").order_by("created_at")[:BATCH]
+    ):
         waited = max(bound, (now - segment.created_at).total_seconds())
         next_due = now + timedelta(seconds=min(waited, BACKOFF_CAP * bound))
         taken = MediaSegment.objects.filter(pk=segment.pk, state=State.PENDING, lease_until=segment.lease_until)
@@ -86,9 +94,12 @@ def _pending_redispatch(now: datetime) -> int:
 def _lost_rechecks_redispatch(now: datetime) -> int:
     """`analyzing`, no lease, waiting for its logo recheck past the bound: the recheck's
     message was lost (or its worker killed). Queued again; updated_at marks when."""
-    waiting = MediaSegment.objects.filter(state=State.ANALYZING, lease_until__isnull=True,
-                                          state_reason__contains=AWAITING_VERIFIERS,
-                                          updated_at__lt=now - timedelta(seconds=RECHECK_BOUND_S))  # fmt: skip
+    waiting = MediaSegment.objects.filter(
+        state=State.ANALYZING,
+        lease_until__isnull=True,
+        state_reason__contains=AWAITING_VERIFIERS,
+        updated_at__lt=now - timedelta(seconds=RECHECK_BOUND_S),
+    )
     dispatched = 0
     for pk, updated in waiting.values_list("pk", "updated_at")[:BATCH]:
         if not MediaSegment.objects.filter(pk=pk, state=State.ANALYZING, updated_at=updated).update(updated_at=now):
@@ -96,7 +107,9 @@ def _lost_rechecks_redispatch(now: datetime) -> int:
         try:
             logos_recheck_dispatch(pk)
         except OUTAGES:
-            logger.warning("segment %s: its logo recheck not queued again: the broker is out of reach", pk, exc_info=True)
+            logger.warning(
+                "segment %s: its logo recheck not queued again: the broker is out of reach", pk, exc_info=True
+            )
             break
         dispatched += 1
     return dispatched

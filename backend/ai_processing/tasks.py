@@ -19,15 +19,13 @@ def analyze_segment(segment_id: int, analyzers: list[str] | None = None, owns_st
     return segment_analyze(segment_id, analyzers, owns_state)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES,
-             retry_backoff=2, max_retries=5)  # fmt: skip
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES, retry_backoff=2, max_retries=5)
 def build_brand_verifier(brand_id: int) -> None:
     from ai_processing.services import brand_verifier_build
 
     brand_verifier_build(brand_id=brand_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES,
-             retry_backoff=2, max_retries=5)  # fmt: skip
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES, retry_backoff=2, max_retries=5)
 def recheck_segment_logos(segment_id: int) -> str:
     return segment_logos_recheck(segment_id)

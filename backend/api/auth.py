@@ -140,6 +140,10 @@ def admin_login(request, extra_context=None):
     if request.method == "POST":
         wait = sign_in_wait(request)
         if wait is not None:
-            return HttpResponse("Too many sign-in attempts; try again later.", status=429, content_type="text/plain",
-                                headers={"Retry-After": str(math.ceil(wait))})  # fmt: skip
+            return HttpResponse(
+                "Too many sign-in attempts; try again later.",
+                status=429,
+                content_type="text/plain",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
     return admin.site.login(request, extra_context)

@@ -39,8 +39,12 @@ class VerifierOut(serializers.ModelSerializer):
 
     state = serializers.CharField(source="verifier_state")
     seconds = serializers.FloatField(source="verifier_seconds", allow_null=True, help_text="To build.")
-    precision = serializers.FloatField(source="verifier_precision", allow_null=True, help_text="Self-test, held-back synthetic views.")
-    recall = serializers.FloatField(source="verifier_recall", allow_null=True, help_text="Self-test, held-back synthetic views.")
+    precision = serializers.FloatField(
+        source="verifier_precision", allow_null=True, help_text="Self-test, held-back synthetic views."
+    )
+    recall = serializers.FloatField(
+        source="verifier_recall", allow_null=True, help_text="Self-test, held-back synthetic views."
+    )
     warnings = serializers.ListField(source="verifier_warnings", child=serializers.CharField())
 
     class Meta:
@@ -88,7 +92,8 @@ class ReferenceImageIn(serializers.Serializer):
             width, height = decoded.size  # from the header: Image.open decodes no pixel
             if width * height > IMAGE_MAX_PIXELS:
                 raise serializers.ValidationError(
-                    f"{width}x{height} px is over {IMAGE_MAX_PIXELS // 1_000_000} megapixels: scale it down")
+                    f"{width}x{height} px is over {IMAGE_MAX_PIXELS // 1_000_000} megapixels: scale it down"
+                )
         image.seek(0)
         return image
 

@@ -71,8 +71,9 @@ class AppearanceRejectView(APIView):
         """Not this brand: the appearance's logo becomes a negative of its brand, and the
         appearance leaves the exposure at once."""
         stream = stream_for(request, stream_id)
-        appearance = get_object_or_404(BrandAppearance.objects.select_related("brand", "stream"), stream=stream,
-                                       pk=appearance_id)  # fmt: skip
+        appearance = get_object_or_404(
+            BrandAppearance.objects.select_related("brand", "stream"), stream=stream, pk=appearance_id
+        )
         return Response({"negatives": appearance_reject(appearance=appearance)})
 
 
@@ -85,8 +86,9 @@ class LogoMissedView(APIView):
         data = validated(MissedIn, request.data, context={"request": request})
         box = tuple(data["box"][side] for side in "xywh") if "box" in data else None
         try:
-            correction = services.logo_missed(stream=stream, brand=data["brand"], pts=data.get("pts"),
-                                              at=data.get("at"), box=box)  # fmt: skip
+            correction = services.logo_missed(
+                stream=stream, brand=data["brand"], pts=data.get("pts"), at=data.get("at"), box=box
+            )
         except services.CorrectionError as exc:
             raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(CorrectionOut(correction).data, status=201)

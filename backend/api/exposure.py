@@ -141,8 +141,10 @@ class AppearanceCsvView(APIView):
     @extend_schema(parameters=[RangeIn], responses={(200, "text/csv"): bytes})
     def get(self, request, stream_id):
         rows = AppearanceOut(_appearances(request, stream_id), many=True).data
-        rows = [{**row, "brand_id": row["brand"], "brand": row["brand_name"], "share_of_screen_max": row["area_max"]}
-                for row in rows]  # fmt: skip
+        rows = [
+            {**row, "brand_id": row["brand"], "brand": row["brand_name"], "share_of_screen_max": row["area_max"]}
+            for row in rows
+        ]
         return _csv(f"appearances-{stream_id}.csv", APPEARANCE_COLUMNS, rows)
 
 
@@ -191,15 +193,17 @@ class AlertFiringListView(APIView):
         """The rule's firings, newest first, with each webhook delivery's outcome."""
         rule = _rule_for(request, rule_id)
         firings = rule.firings.select_related("delivery")[:200]
-        return Response([{"id": f.pk, "fired_at": f.fired_at, "payload": f.payload, "delivery": _delivery(f)}
-                         for f in firings])  # fmt: skip
+        return Response(
+            [{"id": f.pk, "fired_at": f.fired_at, "payload": f.payload, "delivery": _delivery(f)} for f in firings]
+        )
 
 
 def _appearances(request, stream_id):
     stream = stream_for(request, stream_id)
     time_range = validated(RangeIn, request.query_params)
-    return appearance_list(stream=stream, since=time_range.get("since"), until=time_range.get("until"),
-                           brand_id=time_range.get("brand"))  # fmt: skip
+    return appearance_list(
+        stream=stream, since=time_range.get("since"), until=time_range.get("until"), brand_id=time_range.get("brand")
+    )
 
 
 def _rule_for(request, rule_id) -> AlertRule:
@@ -210,8 +214,12 @@ def _delivery(firing) -> dict | None:
     delivery = getattr(firing, "delivery", None)
     if delivery is None:
         return None
-    return {"state": delivery.state, "attempts": delivery.attempts, "last_status": delivery.last_status,
-            "last_error": delivery.last_error}  # fmt: skip
+    return {
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+    }
 
 
 def _csv(filename: str, columns, rows) -> HttpResponse:

@@ -84,7 +84,13 @@ def _ffmpeg() -> str:
     return version.stdout.splitlines()[0]
 
 
-CHECKS = {"database": _database, "channel_layer": _channel_layer, "broker": _broker, "storage": _storage, "ffmpeg": _ffmpeg}
+CHECKS = {
+    "database": _database,
+    "channel_layer": _channel_layer,
+    "broker": _broker,
+    "storage": _storage,
+    "ffmpeg": _ffmpeg,
+}
 CRITICAL = {"database", "channel_layer", "storage"}
 
 
@@ -94,7 +100,11 @@ class HealthView(APIView):
     @extend_schema(
         responses=inline_serializer(
             "Health",
-            {"status": serializers.CharField(), "components": serializers.DictField(), "analyzers": serializers.ListField()},
+            {
+                "status": serializers.CharField(),
+                "components": serializers.DictField(),
+                "analyzers": serializers.ListField(),
+            },
         )
     )
     def get(self, request):

@@ -10,8 +10,8 @@ import asyncio
 import json
 from collections import deque
 
-from channels.db import database_sync_to_async
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
@@ -49,7 +49,9 @@ def _snapshot(user, stream_id: str) -> dict | None:
         "v": PROTOCOL_VERSION,
         "seq": seq,
         "stream": {**stream_state_message(stream), "v": PROTOCOL_VERSION},
-        "frames": [{**frame, "v": PROTOCOL_VERSION} for frame in frames_recent(stream=stream, seconds=SNAPSHOT_SECONDS)],
+        "frames": [
+            {**frame, "v": PROTOCOL_VERSION} for frame in frames_recent(stream=stream, seconds=SNAPSHOT_SECONDS)
+        ],
         "exposure": exposure_summary(stream=stream)["brands"],
         "alerts": [{**alert_message(firing), "v": PROTOCOL_VERSION} for firing in alerts_recent(stream=stream)],
     }
@@ -111,7 +113,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except (ValueError, UnicodeDecodeError, RecursionError):  # 4 KB of brackets nests past the limit
             return self._error("malformed", "messages are JSON objects")
         if not isinstance(message, dict) or message.get("type") != "ping":
-            return self._error("unknown_type", "the only client message is {\"type\": \"ping\"}")
+            return self._error("unknown_type", 'the only client message is {"type": "ping"}')
         self._enqueue({"type": "pong", "v": PROTOCOL_VERSION})
 
     # --- channel-layer events, one handler per type

@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from ai_processing.models import Detection
 from ai_processing.messages import frame_message
+from ai_processing.models import Detection
 from ai_processing.selectors import detection_list, frame_list
 from api.inputs import validated
 from api.pages import TimeCursorPagination, paginated_response
@@ -65,7 +65,9 @@ class FrameListView(APIView):
         stream = stream_for(request, stream_id)
         time_range = validated(TimeRangeIn, request.query_params)
         time_range.pop("kinds", None)
-        return paginated_response(request, self, frame_list(stream=stream, **time_range), FrameOut, TimeCursorPagination())
+        return paginated_response(
+            request, self, frame_list(stream=stream, **time_range), FrameOut, TimeCursorPagination()
+        )
 
 
 class DetectionListView(APIView):

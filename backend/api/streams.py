@@ -25,7 +25,6 @@ class StreamOut(serializers.ModelSerializer):
             "created_at", "updated_at",
         ]  # fmt: skip
 
-
     def get_ingest_url(self, stream) -> str:
         return settings.INGEST["RTMP_PUBLIC_URL"]
 
@@ -59,7 +58,17 @@ class ModeIn(serializers.Serializer):
 class SegmentOut(serializers.ModelSerializer):
     class Meta:
         model = MediaSegment
-        fields = ["seq", "duration", "start_pts", "program_date_time", "bytes", "state", "state_reason", "trace", "created_at"]
+        fields = [
+            "seq",
+            "duration",
+            "start_pts",
+            "program_date_time",
+            "bytes",
+            "state",
+            "state_reason",
+            "trace",
+            "created_at",
+        ]
 
 
 def stream_for(request, stream_id) -> Stream:

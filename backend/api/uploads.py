@@ -55,7 +55,9 @@ class UploadView(APIView):
         data = validated(UploadIn, request.data)
         upload = data["file"]
         try:
-            stream = upload_accept(owner=request.user, name=data.get("name") or upload.name[:120], chunks=upload.chunks())
+            stream = upload_accept(
+                owner=request.user, name=data.get("name") or upload.name[:120], chunks=upload.chunks()
+            )
         except UploadRejected as exc:
             raise serializers.ValidationError({"file": [str(exc)]}) from None
         return Response(StreamOut(stream).data, status=202)

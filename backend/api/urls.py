@@ -27,12 +27,14 @@ urlpatterns = [
     ),
     path(
         "streams/<uuid:stream_id>/appearances/<int:appearance_id>/thumbnail",
-        exposure.AppearanceThumbnailView.as_view(), name="stream-appearance-thumbnail",
-    ),  # fmt: skip
+        exposure.AppearanceThumbnailView.as_view(),
+        name="stream-appearance-thumbnail",
+    ),
     path(
         "streams/<uuid:stream_id>/appearances/<int:appearance_id>/reject/",
-        corrections.AppearanceRejectView.as_view(), name="stream-appearance-reject",
-    ),  # fmt: skip
+        corrections.AppearanceRejectView.as_view(),
+        name="stream-appearance-reject",
+    ),
     path("streams/<uuid:stream_id>/logo-missed/", corrections.LogoMissedView.as_view(), name="stream-logo-missed"),
     path("alerts/", exposure.AlertRuleListCreateView.as_view(), name="alert-list"),
     path("alerts/<int:rule_id>/", exposure.AlertRuleDetailView.as_view(), name="alert-detail"),
@@ -47,12 +49,14 @@ urlpatterns = [
     path("brands/<int:brand_id>/corrections/", corrections.BrandCorrectionListView.as_view(), name="brand-corrections"),
     path(
         "brands/<int:brand_id>/corrections/<int:correction_id>/",
-        corrections.BrandCorrectionDetailView.as_view(), name="brand-correction-detail",
-    ),  # fmt: skip
+        corrections.BrandCorrectionDetailView.as_view(),
+        name="brand-correction-detail",
+    ),
     path(
         "brands/<int:brand_id>/corrections/<int:correction_id>/image",
-        corrections.BrandCorrectionImageView.as_view(), name="brand-correction-image",
-    ),  # fmt: skip
+        corrections.BrandCorrectionImageView.as_view(),
+        name="brand-correction-image",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Our template: drf-spectacular's own links Google Fonts, and the docs load nothing from elsewhere.

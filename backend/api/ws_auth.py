@@ -12,7 +12,6 @@ from django.conf import settings
 
 from api.tokens import token_user
 
-
 _token_user = database_sync_to_async(token_user)  # expiry as for the REST API
 
 

@@ -38,15 +38,23 @@ def _fire(rule: AlertRule, appearance: BrandAppearance) -> AlertFiring | None:
     if AlertFiring.objects.filter(rule=rule, appearance=appearance).exists():
         return None
     payload = {
-        "rule_id": rule.pk, "rule": rule.name, "condition": rule.condition, "seconds": rule.seconds,
-        "stream_id": str(appearance.stream_id), "brand_id": rule.brand_id, "brand": rule.brand.name,
-        "appearance_id": appearance.pk, "track_id": appearance.track_id,
-        "start_pdt": appearance.start_pdt.isoformat(), "on_screen_s": round(appearance.duration_s, 3),
-    }  # fmt: skip
+        "rule_id": rule.pk,
+        "rule": rule.name,
+        "condition": rule.condition,
+        "seconds": rule.seconds,
+        "stream_id": str(appearance.stream_id),
+        "brand_id": rule.brand_id,
+        "brand": rule.brand.name,
+        "appearance_id": appearance.pk,
+        "track_id": appearance.track_id,
+        "start_pdt": appearance.start_pdt.isoformat(),
+        "on_screen_s": round(appearance.duration_s, 3),
+    }
     try:
         with transaction.atomic():  # a savepoint: a concurrent duplicate loses quietly
-            firing = AlertFiring.objects.create(rule=rule, appearance=appearance, stream_id=appearance.stream_id,
-                                                payload=payload)  # fmt: skip
+            firing = AlertFiring.objects.create(
+                rule=rule, appearance=appearance, stream_id=appearance.stream_id, payload=payload
+            )
     except IntegrityError:
         return None
     if rule.webhook_url:

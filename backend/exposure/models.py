@@ -52,9 +52,13 @@ class AlertRule(models.Model):
     name = models.CharField(max_length=120)
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alert_rules")
     stream = models.ForeignKey(
-        Stream, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_rules",
+        Stream,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
         help_text="Empty: every stream of the owner.",
-    )  # fmt: skip
+    )
     condition = models.CharField(max_length=20, choices=Condition.choices)
     seconds = models.FloatField(default=0, help_text="For on_screen_for.")
     webhook_url = models.URLField(blank=True, max_length=500)

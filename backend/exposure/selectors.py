@@ -13,8 +13,9 @@ from streaming.models import Stream
 _SUMMED = ("frames", "area_sum", "prominence", "confidence_sum")
 
 
-def appearance_list(*, stream: Stream, since: datetime | None = None, until: datetime | None = None,
-                    brand_id: int | None = None) -> QuerySet[BrandAppearance]:  # fmt: skip
+def appearance_list(
+    *, stream: Stream, since: datetime | None = None, until: datetime | None = None, brand_id: int | None = None
+) -> QuerySet[BrandAppearance]:
     appearances = BrandAppearance.objects.filter(stream=stream).select_related("brand")
     if since is not None:
         appearances = appearances.filter(end_pdt__gte=since)
@@ -50,9 +51,11 @@ def exposure_summary(*, stream: Stream, since: datetime | None = None, until: da
             totals["by_source"][source] = totals["by_source"].get(source, 0.0) + frames * appearance.interval_s * share
         totals["area_time"] += appearance.area_sum * appearance.interval_s * share
     return {
-        "since": low, "until": high, "range_s": round(span, 3),
+        "since": low,
+        "until": high,
+        "range_s": round(span, 3),
         "brands": sorted((_finished(t, span) for t in brands.values()), key=lambda b: -b["screen_time_s"]),
-    }  # fmt: skip
+    }
 
 
 def alerts_recent(*, stream: Stream, limit: int = 10) -> list[AlertFiring]:
@@ -79,11 +82,19 @@ def _inside(appearance: BrandAppearance, since, until) -> float:
 
 def _empty(appearance: BrandAppearance) -> dict:
     return {
-        "brand_id": appearance.brand_id, "brand": appearance.brand.name, "appearances": 0, "screen_time_s": 0.0,
-        **dict.fromkeys(_SUMMED, 0.0), "area_time": 0.0, "area_max": 0.0, "confidence_max": 0.0,
-        "heat": [0.0] * GRID * GRID, "by_source": {},
-        "first_seen": appearance.start_pdt, "last_seen": appearance.end_pdt,
-    }  # fmt: skip
+        "brand_id": appearance.brand_id,
+        "brand": appearance.brand.name,
+        "appearances": 0,
+        "screen_time_s": 0.0,
+        **dict.fromkeys(_SUMMED, 0.0),
+        "area_time": 0.0,
+        "area_max": 0.0,
+        "confidence_max": 0.0,
+        "heat": [0.0] * GRID * GRID,
+        "by_source": {},
+        "first_seen": appearance.start_pdt,
+        "last_seen": appearance.end_pdt,
+    }
 
 
 def _finished(totals: dict, span: float) -> dict:

@@ -37,8 +37,13 @@ def exposure_record(*, segment: MediaSegment, interval_s: float, thumbnails: dic
     stream = segment.stream
     since = segment.program_date_time
     with transaction.atomic():
-        appearances = appearances_update(stream=stream, since=since, until=since + timedelta(seconds=segment.duration),
-                                         interval_s=interval_s, thumbnails=thumbnails)  # fmt: skip
+        appearances = appearances_update(
+            stream=stream,
+            since=since,
+            until=since + timedelta(seconds=segment.duration),
+            interval_s=interval_s,
+            thumbnails=thumbnails,
+        )
         if not appearances and not thumbnails:
             return
         firings = alerts_evaluate(stream=stream, appearances=appearances)
@@ -56,25 +61,39 @@ def exposure_rederive(*, stream: Stream, since: datetime, until: datetime, inter
 
 
 def appearance_reject(*, appearance: BrandAppearance) -> int:
-    """"Not this brand": up to REJECT_CROPS of the appearance's logo sightings are stored as
+    """ "Not this brand": up to REJECT_CROPS of the appearance's logo sightings are stored as
     negatives of the brand (cut from the segment frames the analyzer saw), its logo
     sightings are deleted and its other sightings (text read on screen) unlinked from the
     brand, and the exposure of its window is derived again. Returns the negatives stored:
     none when the segment files have expired."""
-    sightings = Detection.objects.filter(stream_id=appearance.stream_id, brand_id=appearance.brand_id,
-                                         pdt__gte=appearance.start_pdt, pdt__lte=appearance.end_pdt)  # fmt: skip
+    sightings = Detection.objects.filter(
+        stream_id=appearance.stream_id,
+        brand_id=appearance.brand_id,
+        pdt__gte=appearance.start_pdt,
+        pdt__lte=appearance.end_pdt,
+    )
     logos = list(sightings.filter(analyzer="logos").select_related("frame__segment").order_by("pdt", "id"))
     crops = [crop for crop in map(_negative_crop, _spread(logos, REJECT_CROPS)) if crop is not None]
     with transaction.atomic():
         for sighting, crop in crops:
-            logo_correction_add(brand=appearance.brand, kind=NEGATIVE, crop=crop, stream=appearance.stream,
-                                pts=sighting.pts, rebuild=False)  # fmt: skip
+            logo_correction_add(
+                brand=appearance.brand,
+                kind=NEGATIVE,
+                crop=crop,
+                stream=appearance.stream,
+                pts=sighting.pts,
+                rebuild=False,
+            )
         if crops:
             brand_verifier_request(brand=appearance.brand)
         sightings.filter(kind="logo").delete()
         sightings.update(brand=None)
-        exposure_rederive(stream=appearance.stream, since=appearance.start_pdt, until=appearance.end_pdt,
-                          interval_s=appearance.interval_s)  # fmt: skip
+        exposure_rederive(
+            stream=appearance.stream,
+            since=appearance.start_pdt,
+            until=appearance.end_pdt,
+            interval_s=appearance.interval_s,
+        )
     return len(crops)
 
 

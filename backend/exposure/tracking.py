@@ -75,8 +75,9 @@ def appearances_update(
     gap = timedelta(seconds=interval_s * GAP_INTERVALS)
     with transaction.atomic():
         Stream.objects.select_for_update().filter(pk=stream.pk).first()  # one update per stream at a time
-        nearby = list(BrandAppearance.objects.filter(stream=stream, start_pdt__lte=until + gap,
-                                                     end_pdt__gte=since - gap))  # fmt: skip
+        nearby = list(
+            BrandAppearance.objects.filter(stream=stream, start_pdt__lte=until + gap, end_pdt__gte=since - gap)
+        )
         if nearby and all(appearance.end_pdt < since for appearance in nearby):  # in order: resume them
             old, runs = nearby, _runs(stream, min(a.end_pdt for a in nearby), until, gap, interval_s, nearby)
         else:
@@ -88,7 +89,8 @@ def appearances_update(
 def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
     """The appearances within a gap of the window, widening the window to cover them
     whole until no other appearance (of any brand) reaches into it."""
-    low, high, old = since, until, []
+    low, high = since, until
+    old: list[BrandAppearance] = []
     appearances = BrandAppearance.objects.filter(stream=stream)
     while True:
         touching = list(appearances.filter(start_pdt__lte=high + gap, end_pdt__gte=low - gap))
@@ -99,8 +101,14 @@ def _touching(stream: Stream, since: datetime, until: datetime, gap: timedelta):
         high = max([high, *(a.end_pdt for a in old)])
 
 
-def _runs(stream: Stream, low: datetime, high: datetime, gap: timedelta, interval_s: float,
-          resumed: Sequence[BrandAppearance] = ()):  # fmt: skip
+def _runs(
+    stream: Stream,
+    low: datetime,
+    high: datetime,
+    gap: timedelta,
+    interval_s: float,
+    resumed: Sequence[BrandAppearance] = (),
+):
     """Runs of each brand's sightings in [low, high], continuing the `resumed` appearances,
     whose own sightings (up to their end) are already in their totals."""
     sightings = Detection.objects.filter(stream=stream, brand__isnull=False, pdt__gte=low, pdt__lte=high)
@@ -134,8 +142,9 @@ def _replace(stream, old: list[BrandAppearance], runs: dict[int, list[_Run]], in
                 next_track += 1
             _fill(appearance, run, interval_s)
             if not appearance.thumbnail and brand_id in thumbnails:
-                appearance.thumbnail.save(f"{stream.pk}-{appearance.track_id}.jpg", ContentFile(thumbnails[brand_id]),
-                                          save=False)  # fmt: skip
+                appearance.thumbnail.save(
+                    f"{stream.pk}-{appearance.track_id}.jpg", ContentFile(thumbnails[brand_id]), save=False
+                )
             appearance.save()
             kept.append(appearance)
     BrandAppearance.objects.filter(pk__in=unclaimed).delete()  # merged into others, or gone on re-analysis
@@ -153,6 +162,14 @@ def _claim(unclaimed: dict[int, BrandAppearance], brand_id: int, run: _Run) -> B
 def _fill(appearance: BrandAppearance, run: _Run, interval_s: float) -> None:
     appearance.start_pdt, appearance.end_pdt, appearance.start_pts = run.start, run.end, run.start_pts
     appearance.interval_s = interval_s
-    for name in ("frames", "area_sum", "area_max", "prominence", "confidence_sum", "confidence_max", "heatmap",
-                 "sources"):  # fmt: skip
+    for name in (
+        "frames",
+        "area_sum",
+        "area_max",
+        "prominence",
+        "confidence_sum",
+        "confidence_max",
+        "heatmap",
+        "sources",
+    ):
         setattr(appearance, name, getattr(run, name))

@@ -10,7 +10,7 @@ import logging
 import threading
 import urllib.parse
 from collections import defaultdict, deque
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import close_old_connections
 

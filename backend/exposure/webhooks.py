@@ -70,11 +70,17 @@ def delivery_attempt(delivery_id: int) -> str:
 def _signed_request(delivery: WebhookDelivery) -> urllib.request.Request:
     body = json.dumps(delivery.firing.payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    return urllib.request.Request(delivery.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "media-analyzer-webhooks",
-        "X-Media-Analyzer-Timestamp": timestamp,
-        "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
-    })  # fmt: skip
+    return urllib.request.Request(
+        delivery.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "media-analyzer-webhooks",
+            "X-Media-Analyzer-Timestamp": timestamp,
+            "X-Media-Analyzer-Signature": signature(delivery.firing.rule.secret, timestamp, body),
+        },
+    )
 
 
 def url_problem(url: str) -> str:
@@ -109,7 +115,7 @@ def _checked_address(url: str) -> tuple[str | None, str]:
         return None, ""
     except UnicodeError:  # a name IDNA cannot encode (a label over 63 characters): it never will
         return None, f"{parts.hostname} is not a valid host name"
-    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Any, Literal
 
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -43,7 +44,9 @@ class Config(BaseModel):
     gcs_bucket: str | None = Field(default=None, title="GCS_BUCKET")
     gcs_project: str | None = Field(default=None, title="GCS_PROJECT")
     models_dir: Path | None = Field(default=None, title="MODELS_DIR")
-    analyzers: list[str] = Field(default_factory=lambda: ["objects", "faces", "logos", "scene", "text", "visual"], title="ANALYZERS")
+    analyzers: list[str] = Field(
+        default_factory=lambda: ["objects", "faces", "logos", "scene", "text", "visual"], title="ANALYZERS"
+    )
     scene_labels: list[str] = Field(
         default_factory=lambda: ["news", "sports", "advertising", "music performance", "video game", "talk show",
                                  "nature", "cooking"],
@@ -121,13 +124,13 @@ class Config(BaseModel):
 
 
 # Environment variable -> field; list fields are comma-separated.
-_ENV_FIELDS = {field.title: name for name, field in Config.model_fields.items()}
+_ENV_FIELDS = {field.title: name for name, field in Config.model_fields.items() if field.title}
 _LIST_FIELDS = {"allowed_hosts", "csrf_trusted_origins", "analyzers", "scene_labels"}
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     environ = os.environ if environ is None else environ
-    raw: dict[str, object] = {}
+    raw: dict[str, Any] = {}
     for variable, name in _ENV_FIELDS.items():
         value = environ.get(variable)
         if value is None or value == "":
@@ -137,7 +140,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config = Config(**raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        variable = Config.model_fields[str(error["loc"][0])].title
+        variable = Config.model_fields[str(error["loc"][0])].title or ""
         shown = environ.get(variable, "")
         shown = "<hidden>" if "SECRET" in variable or "PASSWORD" in variable else repr(shown)
         raise ConfigError(f"{variable}={shown}: {error['msg']}") from None

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from media_analyzer.events import bind_server_loop
+
+if TYPE_CHECKING:
+    from streaming.ingest.service import Ingest
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +20,7 @@ logger = logging.getLogger(__name__)
 class LifespanApp:
     def __init__(self, app) -> None:
         self.app = app
-        self.ingest = None
+        self.ingest: Ingest | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "lifespan":

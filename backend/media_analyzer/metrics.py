@@ -9,9 +9,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 REGISTRY = CollectorRegistry()
 
 STAGE_SECONDS = Histogram(
-    "media_analyzer_stage_seconds", "Seconds per segment spent in each pipeline stage.", ["stage"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=REGISTRY,
-)  # fmt: skip
+    "media_analyzer_stage_seconds",
+    "Seconds per segment spent in each pipeline stage.",
+    ["stage"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+    registry=REGISTRY,
+)
 FRAMES_ANALYSED = Counter("media_analyzer_frames_analysed", "Frames analysed.", registry=REGISTRY)
 WEBSOCKET_CLIENTS = Gauge("media_analyzer_websocket_clients", "Open stream sockets.", registry=REGISTRY)
 INGEST_BYTES = Counter(

@@ -4,8 +4,8 @@ created on first use, drained on demand (tests, shutdown), started afresh afterw
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
 
 
 class BackgroundPool:

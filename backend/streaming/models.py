@@ -41,16 +41,21 @@ class Stream(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     live_since = models.DateTimeField(null=True, blank=True)
     upload_progress = models.FloatField(
-        null=True, blank=True, help_text="Uploads: how much of the video is remuxed to segments, 0 to 1; empty otherwise."
+        null=True,
+        blank=True,
+        help_text="Uploads: how much of the video is remuxed to segments, 0 to 1; empty otherwise.",
     )
-    status_reason = models.TextField(blank=True, help_text="Why the stream failed (an upload that could not be remuxed).")
+    status_reason = models.TextField(
+        blank=True, help_text="Why the stream failed (an upload that could not be remuxed)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="stream_owner_created")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(sampling_fps__gt=0) & models.Q(sampling_fps__lte=30), name="stream_sampling_fps_range"
+                condition=models.Q(sampling_fps__gt=0) & models.Q(sampling_fps__lte=30),
+                name="stream_sampling_fps_range",
             )
         ]
 
@@ -76,17 +81,19 @@ class MediaSegment(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     state_reason = models.TextField(blank=True)
     trace = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, "
-                  "analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
-    )  # fmt: skip
+        "analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
+    )
     # The database, not the broker, says what work is left: the sweep (ai_processing.sweep)
     # dispatches again a segment whose lease ran out, so a lost job never leaves it hanging.
     lease_until = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="analyzing: the job holding the segment renews this while it runs; pending: when the sweep "
-                  "dispatches it again. Empty while a segment waits for its logo recheck, and once it is final.",
-    )  # fmt: skip
+        "dispatches it again. Empty while a segment waits for its logo recheck, and once it is final.",
+    )
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Jobs that took the segment and stopped without finishing it (their lease ran out)."
     )

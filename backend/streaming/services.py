@@ -40,7 +40,9 @@ def stream_create(
         key_digest=key_digest(key),
         key_rotated_at=timezone.now(),
         processing_mode=processing_mode,
-        enabled_analyzers=list(settings.MEDIA_ANALYZER["ANALYZERS"]) if enabled_analyzers is None else enabled_analyzers,
+        enabled_analyzers=list(settings.MEDIA_ANALYZER["ANALYZERS"])
+        if enabled_analyzers is None
+        else enabled_analyzers,
         sampling_fps=sampling_fps,
     )
     return stream, key
@@ -98,8 +100,10 @@ def stream_go_live(*, stream: Stream) -> bool:
     """Claims the stream for one publisher; False when another is already live on it."""
     now = timezone.now()
     with transaction.atomic():
-        claimed = Stream.objects.filter(pk=stream.pk).exclude(status=Stream.Status.LIVE).update(
-            status=Stream.Status.LIVE, live_since=now, updated_at=now
+        claimed = (
+            Stream.objects.filter(pk=stream.pk)
+            .exclude(status=Stream.Status.LIVE)
+            .update(status=Stream.Status.LIVE, live_since=now, updated_at=now)
         )
         if claimed:
             stream.status, stream.live_since = Stream.Status.LIVE, now
@@ -135,9 +139,14 @@ def segment_register(
     try:
         with transaction.atomic():
             segment = MediaSegment.objects.create(
-                stream_id=stream_id, seq=seq, file=name, duration=duration, start_pts=start_pts,
-                program_date_time=program_date_time, bytes=size,
-            )  # fmt: skip
+                stream_id=stream_id,
+                seq=seq,
+                file=name,
+                duration=duration,
+                start_pts=start_pts,
+                program_date_time=program_date_time,
+                bytes=size,
+            )
             # robust: a dispatch that fails (broker down) is logged, not raised into the ingest;
             # the row stays pending and the sweep (ai_processing.sweep) dispatches it again.
             transaction.on_commit(lambda: segment_registered.emit(SegmentRegistered(segment)), robust=True)

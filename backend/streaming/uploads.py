@@ -225,8 +225,9 @@ def _remux(path: Path, directory: Path, duration_s: float, progress) -> None:
     ]  # fmt: skip
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: nobody has to drain it
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        assert process.stdout is not None  # stdout=PIPE
         timed_out = threading.Event()
-        timer = threading.Timer(REMUX_TIMEOUT_S, lambda: (timed_out.set(), process.kill()))
+        timer = threading.Timer(REMUX_TIMEOUT_S, lambda: (timed_out.set(), process.kill()))  # type: ignore[func-returns-value]
         timer.start()
         last_write = 0.0
         try:

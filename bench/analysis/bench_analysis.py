@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -90,8 +90,8 @@ def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
 
     from ai_processing.analyzers.base import Frame
     from ai_processing.analyzers.plugins.faces import FacesAnalyzer
-    from ai_processing.models import FrameAnalysis
     from ai_processing.frames import frames_sampled
+    from ai_processing.models import FrameAnalysis
     from ai_processing.pipeline import segment_analyze
     from streaming.models import MediaSegment
     from streaming.services import stream_create
@@ -105,21 +105,30 @@ def _pipeline_against_bare_model(clip: Path, models_dir: Path) -> None:
     bare = FacesAnalyzer(models_dir)
     bare.load()
     bare.analyze(frames[:1])
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/bench.ts", duration=6.0,
-                                          start_pts=0.0, program_date_time=datetime.now(timezone.utc), bytes=1)  # fmt: skip
+    segment = MediaSegment.objects.create(
+        stream=stream,
+        seq=0,
+        file="segments/bench.ts",
+        duration=6.0,
+        start_pts=0.0,
+        program_date_time=datetime.now(UTC),
+        bytes=1,
+    )
     segment_analyze(segment.pk)  # warm: loads the model once per process, as a worker does
     ratios = []
     for trial in range(TRIALS):  # alternated, so a busy moment of the machine hits both sides
         started = time.perf_counter()
         bare.analyze(frames)
         bare_fps = len(frames) / (time.perf_counter() - started)
-        MediaSegment.objects.filter(pk=segment.pk).update(state="pending", program_date_time=datetime.now(timezone.utc))
+        MediaSegment.objects.filter(pk=segment.pk).update(state="pending", program_date_time=datetime.now(UTC))
         started = time.perf_counter()
         state = segment_analyze(segment.pk)
         pipeline_fps = FrameAnalysis.objects.filter(segment=segment).count() / (time.perf_counter() - started)
         ratios.append(pipeline_fps / bare_fps)
-        print(f"1080p, faces, {len(frames)} frames, trial {trial + 1}: bare model {bare_fps:.1f} fps, "
-              f"pipeline {pipeline_fps:.1f} fps ({100 * ratios[-1]:.0f} % of bare), job state {state}")
+        print(
+            f"1080p, faces, {len(frames)} frames, trial {trial + 1}: bare model {bare_fps:.1f} fps, "
+            f"pipeline {pipeline_fps:.1f} fps ({100 * ratios[-1]:.0f} % of bare), job state {state}"
+        )
     print(f"pipeline / bare model, median of {TRIALS}: {100 * statistics.median(ratios):.0f} % (target >= 80 %)")
 
 
@@ -128,8 +137,10 @@ def _logo_context():
     from ai_processing.tests.logo_scenes import SLUGS, icon_png
 
     # complete: the verifiers are built before the first frame is timed, not in the background
-    return Context(logos=tuple(LogoReference(i, slug, slug, lambda slug=slug: icon_png(slug))
-                               for i, slug in enumerate(SLUGS)), complete=True)  # fmt: skip
+    return Context(
+        logos=tuple(LogoReference(i, slug, slug, lambda slug=slug: icon_png(slug)) for i, slug in enumerate(SLUGS)),
+        complete=True,
+    )
 
 
 def _logo_accuracy(context, per_brand: int) -> None:
@@ -160,8 +171,14 @@ def _logo_accuracy(context, per_brand: int) -> None:
         started = time.perf_counter()
         for shown in scenes:
             found = [f for f in analyzer.analyze([Frame(0.0, shown.image)], context)[0] if f.kind == "logo"]
-            hit = next((f for f in found if shown.slug and normalised(f.label) == normalised(shown.slug)
-                        and _iou(f.box, shown.box) >= 0.5), None)  # fmt: skip
+            hit = next(
+                (
+                    f
+                    for f in found
+                    if shown.slug and normalised(f.label) == normalised(shown.slug) and _iou(f.box, shown.box) >= 0.5
+                ),
+                None,
+            )
             if hit:
                 hits[shown.slug] += 1
             false += len(found) - (hit is not None)
@@ -169,10 +186,14 @@ def _logo_accuracy(context, per_brand: int) -> None:
         found_right = sum(hits.values())
         recall = found_right / (per_brand * len(SLUGS))
         precision = found_right / max(found_right + false, 1)
-        print(f"{name}: {len(scenes)} scenes at 720p ({per_brand} per brand and {per_brand} without a logo), "
-              f"8 brands, {ms:.0f} ms/frame")
-        print(f"  recall {recall:.3f} (target >= 0.9), precision {precision:.3f} (target >= 0.95), "
-              f"{false} false positives")
+        print(
+            f"{name}: {len(scenes)} scenes at 720p ({per_brand} per brand and {per_brand} without a logo), "
+            f"8 brands, {ms:.0f} ms/frame"
+        )
+        print(
+            f"  recall {recall:.3f} (target >= 0.9), precision {precision:.3f} (target >= 0.95), "
+            f"{false} false positives"
+        )
         print("  recall per brand: " + ", ".join(f"{slug} {hits[slug] / per_brand:.2f}" for slug in SLUGS))
 
 

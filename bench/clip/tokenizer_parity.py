@@ -27,8 +27,9 @@ def main(sdist: str) -> None:
         archive.extractall(scratch, filter="data")
         package = next(Path(scratch).glob("clip-server-*/clip_server"))
         source = (package / "model" / "simple_tokenizer.py").read_text()
-        source = source.replace("from clip_server.helper import __resources_path__",
-                                f"__resources_path__ = {str(package / 'resources')!r}")  # fmt: skip
+        source = source.replace(
+            "from clip_server.helper import __resources_path__", f"__resources_path__ = {str(package / 'resources')!r}"
+        )
         spec = importlib.util.spec_from_loader("simple_tokenizer", loader=None)
         reference_module = importlib.util.module_from_spec(spec)
         exec(source, reference_module.__dict__)
@@ -40,7 +41,10 @@ def main(sdist: str) -> None:
         expected = [start, *reference.encode(text), end]
         got = ours.encode(text).ids
         mismatches += got != expected
-        print(f"{'same' if got == expected else 'DIFFERENT'}  {text!r}: {got}" + ("" if got == expected else f" != {expected}"))
+        print(
+            f"{'same' if got == expected else 'DIFFERENT'}  {text!r}: {got}"
+            + ("" if got == expected else f" != {expected}")
+        )
     print(f"{len(TEXTS) - mismatches}/{len(TEXTS)} texts tokenised as CLIP's SimpleTokenizer does")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,18 +42,26 @@ def main() -> None:
     errors, share_errors, started = [], [], time.perf_counter()
     for index in range(args.streams):
         for truth, measured in _one_stream(rng, index, args.segments, args.verbose):
-            errors.append(abs(measured["screen_time_s"] - truth["screen_time_s"]) if measured else truth["screen_time_s"])
+            errors.append(
+                abs(measured["screen_time_s"] - truth["screen_time_s"]) if measured else truth["screen_time_s"]
+            )
             if measured:
                 share_errors.append(abs(measured["share_of_screen_mean"] / truth["share"] - 1))
     errors_arr = np.array(errors)
-    print(f"{len(errors)} scripted brand appearances in {args.streams} streams of {args.segments * SEGMENT_S:.0f} s, "
-          f"analysed in {time.perf_counter() - started:.0f} s")
-    print(f"screen time error: mean {errors_arr.mean():.3f} s, max {errors_arr.max():.3f} s, "
-          f"within one interval ({INTERVAL} s): {100 * (errors_arr <= INTERVAL + 1e-6).mean():.0f} %")
+    print(
+        f"{len(errors)} scripted brand appearances in {args.streams} streams of {args.segments * SEGMENT_S:.0f} s, "
+        f"analysed in {time.perf_counter() - started:.0f} s"
+    )
+    print(
+        f"screen time error: mean {errors_arr.mean():.3f} s, max {errors_arr.max():.3f} s, "
+        f"within one interval ({INTERVAL} s): {100 * (errors_arr <= INTERVAL + 1e-6).mean():.0f} %"
+    )
     if share_errors:
         shares = np.array(share_errors)
-        print(f"share of screen error: mean {100 * shares.mean():.1f} %, max {100 * shares.max():.1f} %, "
-              f"within 10 %: {100 * (shares <= 0.10).mean():.0f} %")
+        print(
+            f"share of screen error: mean {100 * shares.mean():.1f} %, max {100 * shares.max():.1f} %, "
+            f"within 10 %: {100 * (shares <= 0.10).mean():.0f} %"
+        )
     _long_appearance_cost(args.long_hours)
 
 
@@ -69,33 +77,45 @@ def _long_appearance_cost(hours: float) -> None:
     owner = get_user_model().objects.create_user("long")
     stream, _ = stream_create(owner=owner, name="long")
     brand = brand_create(owner=owner, name="Acme")
-    start = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 24, 12, tzinfo=UTC)
     segments = int(hours * 3600 / SEGMENT_S)
     per_segment = int(SEGMENT_S / INTERVAL)
     for seq in range(segments + 1):  # stored in bulk, as the analysis jobs would have
-        segment = MediaSegment.objects.create(stream=stream, seq=seq, file=f"{seq}.ts", duration=SEGMENT_S, bytes=1,
-                                              start_pts=seq * SEGMENT_S,
-                                              program_date_time=start + timedelta(seconds=seq * SEGMENT_S))  # fmt: skip
+        segment = MediaSegment.objects.create(
+            stream=stream,
+            seq=seq,
+            file=f"{seq}.ts",
+            duration=SEGMENT_S,
+            bytes=1,
+            start_pts=seq * SEGMENT_S,
+            program_date_time=start + timedelta(seconds=seq * SEGMENT_S),
+        )
         frames = FrameAnalysis.objects.bulk_create(
-            FrameAnalysis(segment=segment, stream=stream, pts=seq * SEGMENT_S + i * INTERVAL,
-                          pdt=segment.program_date_time + timedelta(seconds=i * INTERVAL))
+            FrameAnalysis(
+                segment=segment,
+                stream=stream,
+                pts=seq * SEGMENT_S + i * INTERVAL,
+                pdt=segment.program_date_time + timedelta(seconds=i * INTERVAL),
+            )
             for i in range(per_segment)
-        )  # fmt: skip
+        )
         Detection.objects.bulk_create(
             Detection(frame=f, stream=stream, pdt=f.pdt, pts=f.pts, analyzer="logos", kind="logo", label="Acme",
                       confidence=0.9, x=0.1, y=0.1, w=0.2, h=0.1, brand=brand, extra={"source": "logo"})
             for f in frames
         )  # fmt: skip
-    at = (lambda seq: start + timedelta(seconds=seq * SEGMENT_S))  # noqa: E731
-    appearances_update(stream=stream, since=at(0), until=at(segments) - timedelta(microseconds=1),
-                       interval_s=INTERVAL)  # the hour so far
+    at = lambda seq: start + timedelta(seconds=seq * SEGMENT_S)  # noqa: E731
+    # The hour so far.
+    appearances_update(stream=stream, since=at(0), until=at(segments) - timedelta(microseconds=1), interval_s=INTERVAL)
     timings = {}
     for name, since in (("resumed (in order)", at(segments)), ("re-derived", at(segments - 1))):
         started = time.perf_counter()
         [appearance] = appearances_update(stream=stream, since=since, until=at(segments + 1), interval_s=INTERVAL)
         timings[name] = (time.perf_counter() - started) * 1000
-    print(f"tracking one more segment of a {hours:g} h appearance ({appearance.frames} sightings): "
-          + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items()))
+    print(
+        f"tracking one more segment of a {hours:g} h appearance ({appearance.frames} sightings): "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items())
+    )
 
 
 def _one_stream(rng, index: int, segments: int, verbose: bool):
@@ -110,8 +130,9 @@ def _one_stream(rng, index: int, segments: int, verbose: bool):
     from streaming.services import stream_create
 
     owner = get_user_model().objects.create_user(f"bench-{index}")
-    stream, _ = stream_create(owner=owner, name="bench", enabled_analyzers=["logos"], sampling_fps=1,
-                              processing_mode="batch")  # fmt: skip
+    stream, _ = stream_create(
+        owner=owner, name="bench", enabled_analyzers=["logos"], sampling_fps=1, processing_mode="batch"
+    )
     slugs = [str(s) for s in rng.choice(SLUGS, size=2, replace=False)]
     script = {}
     for slot, slug in enumerate(slugs):
@@ -124,22 +145,30 @@ def _one_stream(rng, index: int, segments: int, verbose: bool):
         x, y = int(rng.uniform(slot * 640, slot * 640 + 640 - width)), int(rng.uniform(0, 720 - width))
         script[slug] = (start, end, x, y, width)
     background = PHOTOS[index % 3]  # astronaut, coffee, chelsea
-    origin = datetime.now(timezone.utc) - timedelta(hours=1)
+    origin = datetime.now(UTC) - timedelta(hours=1)
     boxes = {}
     for seq in range(segments):
         name, seen = _segment(stream.pk, seq, script, background)
         boxes.update(seen)
-        segment = MediaSegment.objects.create(stream=stream, seq=seq, file=name, duration=SEGMENT_S, bytes=1,
-                                              start_pts=seq * SEGMENT_S,
-                                              program_date_time=origin + timedelta(seconds=seq * SEGMENT_S))  # fmt: skip
+        segment = MediaSegment.objects.create(
+            stream=stream,
+            seq=seq,
+            file=name,
+            duration=SEGMENT_S,
+            bytes=1,
+            start_pts=seq * SEGMENT_S,
+            program_date_time=origin + timedelta(seconds=seq * SEGMENT_S),
+        )
         segment_analyze(segment.pk)
     measured = {b["brand"]: b for b in exposure_summary(stream=stream)["brands"]}
     for slug, (start, end, *_rest) in script.items():
         x, y, w, h = boxes[slug]
         found = measured.get(slug)
         if verbose:
-            print(f"  {background:10} {slug:10} shown {start:5.2f}-{end:5.2f} s at {w}x{h} px: measured "
-                  + (f"{found['screen_time_s']:.2f} s in {found['appearances']} appearance(s)" if found else "nothing"))
+            print(
+                f"  {background:10} {slug:10} shown {start:5.2f}-{end:5.2f} s at {w}x{h} px: measured "
+                + (f"{found['screen_time_s']:.2f} s in {found['appearances']} appearance(s)" if found else "nothing")
+            )
         yield {"screen_time_s": _sampled_time(start, end), "share": w * h / (SIZE[0] * SIZE[1])}, found
 
 

@@ -71,9 +71,12 @@ def run(name, strategy, check, cases):
                 first_failure.append(f"{type(exc).__name__}: {exc!s:.300} on {value!r:.300}")
 
     started = time.perf_counter()
-    settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(__import__("hypothesis").HealthCheck))(
-        given(strategy)(property_)
-    )()
+    settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(__import__("hypothesis").HealthCheck),
+    )(given(strategy)(property_))()
     seconds = time.perf_counter() - started
     print(f"{name:15s} cases {counts['cases']:7d}  failures {counts['failures']}  ({seconds:.1f} s)", flush=True)
     if first_failure:

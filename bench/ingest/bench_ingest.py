@@ -50,8 +50,14 @@ def main() -> None:
          "-b:v", "6M", "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", str(clip)],
         check=True,
     )  # fmt: skip
-    ingest = subprocess.Popen([sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    ingest = subprocess.Popen(
+        [sys.executable, "manage.py", "ingest"],
+        cwd=BACKEND,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     ingest.stdout.readline()  # "RTMP ingest listening on port ..."
     hls_root = settings.INGEST["HLS_ROOT"]
     publishers, first_playlist = [], []
@@ -77,8 +83,10 @@ def main() -> None:
     per_stream = 100 * cpu / wall / args.streams
     print(f"streams: {args.streams} x 1080p30 (~6 Mbit/s each), segment {settings.INGEST['SEGMENT_SECONDS']} s")
     print(f"ingest CPU per stream: {per_stream:.2f} % of one core (target <= 5 %)")
-    print(f"publish -> first playlist: median {statistics.median(first_playlist):.2f} s, "
-          f"max {max(first_playlist):.2f} s (target <= {settings.INGEST['SEGMENT_SECONDS'] + 0.5:.1f} s)")
+    print(
+        f"publish -> first playlist: median {statistics.median(first_playlist):.2f} s, "
+        f"max {max(first_playlist):.2f} s (target <= {settings.INGEST['SEGMENT_SECONDS'] + 0.5:.1f} s)"
+    )
 
 
 def _wait_for_playlist(directory: Path, started: float, timeout: float = 30.0) -> float:

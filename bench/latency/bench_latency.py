@@ -43,8 +43,10 @@ def main() -> None:
     rows = [(seconds, _profile(seconds, args.seconds)) for seconds in args.segment_seconds]
     print(f"\n{'segment':>8}{'glass-to-glass':>16}{'on own frame':>14}{'closed->sent p95':>18}{'skipped':>9}")
     for seconds, row in rows:
-        print(f"{seconds:>7.0f}s{row['glass_to_glass_s']:>15.2f}s{row['own_frame_share']:>14.2f}"
-              f"{row['closed_to_sent_p95_s']:>17.3f}s{row['skipped']:>5}/{row['segments']}")
+        print(
+            f"{seconds:>7.0f}s{row['glass_to_glass_s']:>15.2f}s{row['own_frame_share']:>14.2f}"
+            f"{row['closed_to_sent_p95_s']:>17.3f}s{row['skipped']:>5}/{row['segments']}"
+        )
     for seconds, row in rows:
         print(f"\nstages, {seconds:.0f} s segments (p50 / p95 s):")
         for stage, (p50, p95) in row["stages"].items():
@@ -54,13 +56,24 @@ def main() -> None:
 def _profile(segment_seconds: float, publish_seconds: int) -> dict:
     data = Path(tempfile.mkdtemp(prefix="media-analyzer-latency-"))
     http_port, rtmp_port = free_port(), free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
-           "MEDIA_ANALYZER_DATA_DIR": str(data / "var"), "RTMP_PORT": str(rtmp_port), "ADMIN_PASSWORD": PASSWORD,
-           "HLS_SEGMENT_SECONDS": str(segment_seconds)}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
+        "MEDIA_ANALYZER_DATA_DIR": str(data / "var"),
+        "RTMP_PORT": str(rtmp_port),
+        "ADMIN_PASSWORD": PASSWORD,
+        "HLS_SEGMENT_SECONDS": str(segment_seconds),
+    }
     env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)
     for command in (["migrate", "--noinput", "-v", "0"], ["ensure_admin"], ["fetch_models", "--offline"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=BACKEND, env=env, check=True, timeout=300,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=BACKEND,
+            env=env,
+            check=True,
+            timeout=300,
+            stdout=subprocess.DEVNULL,
+        )
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--host",
                                "127.0.0.1", "--port", str(http_port)], cwd=BACKEND, env=env,
                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)  # fmt: skip
@@ -76,15 +89,19 @@ def _profile(segment_seconds: float, publish_seconds: int) -> dict:
 
 
 def _measured(base: str, rtmp_port: int, segment_seconds: float, publish_seconds: int, data: Path) -> dict:
-    from ai_processing.tests.logo_scenes import icon_png
     import imageio_ffmpeg
+
+    from ai_processing.tests.logo_scenes import icon_png
 
     session = requests.Session()
     token = session.post(f"{base}/api/auth/token/", data={"username": "admin", "password": PASSWORD}).json()["token"]
     headers = {"Authorization": f"Token {token}"}
     brand = session.post(f"{base}/api/brands/", json={"name": "Spotify"}, headers=headers).json()
-    session.post(f"{base}/api/brands/{brand['id']}/images/", files={"image": ("spotify.png", icon_png("spotify"))},
-                 headers=headers).raise_for_status()  # fmt: skip
+    session.post(
+        f"{base}/api/brands/{brand['id']}/images/",
+        files={"image": ("spotify.png", icon_png("spotify"))},
+        headers=headers,
+    ).raise_for_status()
     stream = session.post(f"{base}/api/streams/", json={"name": "latency"}, headers=headers).json()
     (data / "subject.png").write_bytes(icon_png("spotify", 200))
     (data / "subject.json").write_text(json.dumps({"kind": "logo", "box": [0, 0, 1, 1]}))
@@ -100,22 +117,36 @@ def _measured(base: str, rtmp_port: int, segment_seconds: float, publish_seconds
     try:
         browser = subprocess.run(["node", "e2e/overlay-sync.mjs", base, "admin", PASSWORD, stream["id"],
                                   str(data / "artifacts"), str(data / "subject.json")],
-                                 cwd=REPO / "frontend", capture_output=True, text=True, timeout=publish_seconds + 120)  # fmt: skip
+                                 cwd=REPO / "frontend", capture_output=True, text=True,
+                                 timeout=publish_seconds + 120)  # fmt: skip
         publisher.wait(timeout=publish_seconds + 60)
     finally:
         publisher.kill()
     if browser.returncode != 0:
         raise SystemExit(f"Chromium run failed: {browser.stderr[-2000:]}")
     seen = json.loads(browser.stdout.strip().splitlines()[-1])
-    segments = session.get(f"{base}/api/streams/{stream['id']}/segments/", params={"limit": 1000},
-                           headers=headers).json()["results"]  # fmt: skip
-    return {"glass_to_glass_s": seen["glass_to_glass_latency_s_median"], "own_frame_share": seen["drawn_on_own_frame_share"],
-            **_stages(segments), "skipped": sum(s["state"] == "skipped" for s in segments), "segments": len(segments)}  # fmt: skip
+    segments = session.get(
+        f"{base}/api/streams/{stream['id']}/segments/", params={"limit": 1000}, headers=headers
+    ).json()["results"]
+    return {
+        "glass_to_glass_s": seen["glass_to_glass_latency_s_median"],
+        "own_frame_share": seen["drawn_on_own_frame_share"],
+        **_stages(segments),
+        "skipped": sum(s["state"] == "skipped" for s in segments),
+        "segments": len(segments),
+    }
 
 
 def _stages(segments: list[dict]) -> dict:
     traces = [s["trace"] for s in segments if s["trace"]]
-    names = ["close", "queue", "decode", *sorted({k for t in traces for k in t if k.startswith("analyze:")}), "store", "total"]
+    names = [
+        "close",
+        "queue",
+        "decode",
+        *sorted({k for t in traces for k in t if k.startswith("analyze:")}),
+        "store",
+        "total",
+    ]
     stages = {name: _p50_p95([t[name] for t in traces if name in t]) for name in names}
     closed_to_sent = _p50_p95([t["total"] - t["close"] for t in traces])
     return {"stages": {**stages, "closed->sent": closed_to_sent}, "closed_to_sent_p95_s": closed_to_sent[1]}

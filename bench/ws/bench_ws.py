@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import BACKEND, django_environment, free_port, tree_cpu_seconds, tree_rss_mb  # noqa: E402
 
 
-async def viewer(url: str, expected: int, latencies: list[float], counts: list[int], ready: asyncio.Event,
-                 connected: list[int]) -> None:  # fmt: skip
+async def viewer(
+    url: str, expected: int, latencies: list[float], counts: list[int], ready: asyncio.Event, connected: list[int]
+) -> None:
     import websockets
 
     async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=60) as socket:
@@ -41,7 +42,7 @@ async def viewer(url: str, expected: int, latencies: list[float], counts: list[i
                 if message["type"] == "analysis.frame":
                     latencies.append(time.time() - message["detections"][0]["extra"]["sent"])
                     received += 1
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         counts.append(received)
 
@@ -117,8 +118,9 @@ async def _measure(args, server, stream, token, port) -> None:
     context = multiprocessing.get_context("spawn")
     connected_queue, results_queue = context.Queue(), context.Queue()
     share = [args.viewers // args.clients + (i < args.viewers % args.clients) for i in range(args.clients)]
-    processes = [context.Process(target=_viewer_process, args=(url, n, messages, connected_queue, results_queue))
-                 for n in share]  # fmt: skip
+    processes = [
+        context.Process(target=_viewer_process, args=(url, n, messages, connected_queue, results_queue)) for n in share
+    ]
     for process in processes:
         process.start()
     reports = [await asyncio.to_thread(connected_queue.get, True, 180) for _ in processes]
@@ -132,7 +134,8 @@ async def _measure(args, server, stream, token, port) -> None:
         frame = {"type": "analysis.frame", "stream_id": str(stream.id), "segment_seq": 0,
                  "pts": index / args.rate, "pdt": "2026-11-24T12:00:00+00:00",
                  "detections": [{"analyzer": "bench", "kind": "object", "label": "cup", "confidence": 0.9,
-                                 "box": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, "extra": {"sent": time.time()}}]}  # fmt: skip
+                                 "box": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2},
+                                 "extra": {"sent": time.time()}}]}  # fmt: skip
         await layer.group_send(stream_group(stream.id), wire_event(frame))  # as broadcast() sends it
         await asyncio.sleep(1 / args.rate)
     latencies, counts = [], []
@@ -148,10 +151,14 @@ async def _measure(args, server, stream, token, port) -> None:
 
     latencies.sort()
     lost = messages * args.viewers - sum(counts)
-    print(f"viewers {args.viewers} on {args.server_workers} server worker process(es), {args.rate} msg/s for "
-          f"{args.seconds} s: {messages * args.viewers} deliveries")
-    print(f"delivery latency p50 {1000 * statistics.median(latencies):.1f} ms, "
-          f"p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms (target p99 <= 100 ms)")
+    print(
+        f"viewers {args.viewers} on {args.server_workers} server worker process(es), {args.rate} msg/s for "
+        f"{args.seconds} s: {messages * args.viewers} deliveries"
+    )
+    print(
+        f"delivery latency p50 {1000 * statistics.median(latencies):.1f} ms, "
+        f"p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms (target p99 <= 100 ms)"
+    )
     print(f"messages lost: {lost}")
     print(f"server CPU {100 * cpu / wall:.0f} % of one core (all workers), memory {memory:.0f} MB RSS (all workers)")
 
@@ -162,8 +169,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--server-workers", type=int, default=4,
-                        help="uvicorn worker processes; each holds its share of the viewers")  # fmt: skip
+    parser.add_argument(
+        "--server-workers", type=int, default=4, help="uvicorn worker processes; each holds its share of the viewers"
+    )
     parser.add_argument("--clients", type=int, default=4, help="client processes holding the viewers")
     asyncio.run(run(parser.parse_args()))
 

@@ -11,8 +11,15 @@ const TIMEOUT_MS = 30000;
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 const result = { swagger_operations: 0, redoc_operations: 0, external_requests: [], errors: [] };
 try {
@@ -25,13 +32,17 @@ try {
 
   await page.goto(`${base}/api/docs/`);
   // Waits on the DOM (a MutationObserver inside Playwright), bounded by the timeout.
-  await page.waitForFunction(() => document.querySelectorAll('.opblock').length > 10, null, { timeout: TIMEOUT_MS })
+  await page
+    .waitForFunction(() => document.querySelectorAll('.opblock').length > 10, null, { timeout: TIMEOUT_MS })
     .catch((error) => result.errors.push(`swagger: ${error.message.split('\n')[0]}`));
   result.swagger_operations = await page.locator('.opblock').count();
 
   await page.goto(`${base}/api/redoc/`);
-  await page.waitForFunction(() => document.querySelectorAll('[data-section-id^="operation/"]').length > 10, null,
-    { timeout: TIMEOUT_MS }).catch((error) => result.errors.push(`redoc: ${error.message.split('\n')[0]}`));
+  await page
+    .waitForFunction(() => document.querySelectorAll('[data-section-id^="operation/"]').length > 10, null, {
+      timeout: TIMEOUT_MS,
+    })
+    .catch((error) => result.errors.push(`redoc: ${error.message.split('\n')[0]}`));
   result.redoc_operations = await page.locator('[data-section-id^="operation/"]').count();
 } finally {
   await browser.close();

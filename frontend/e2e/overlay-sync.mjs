@@ -17,9 +17,17 @@ mkdirSync(artifacts, { recursive: true });
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
 });
 const errors = [];
 try {
@@ -35,45 +43,52 @@ try {
   await page.goto(`${base}/streams/${streamId}`);
   await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });
 
-  const samples = await page.evaluate(async ({ sampleMs, kind }) => {
-    const video = document.querySelector('video');
-    const grab = document.createElement('canvas');
-    const context = grab.getContext('2d', { willReadFrequently: true });
-    const out = [];
-    const started = performance.now();
-    return await new Promise((resolve) => {
-      const onFrame = (_now, metadata) => {
-        // Runs after the app's own callback for this frame has drawn the overlay.
-        setTimeout(() => {
-          const probe = window.mediaAnalyzerOverlay;
-          grab.width = metadata.width / 2;
-          grab.height = metadata.height / 2;
-          context.drawImage(video, 0, 0, grab.width, grab.height);
-          const { data, width, height } = context.getImageData(0, 0, grab.width, grab.height);
-          let [x0, y0, x1, y1] = [width, height, -1, -1];
-          for (let y = 0; y < height; y++) {
-            for (let x = 0; x < width; x++) {
-              const i = (y * width + x) * 4;
-              if (Math.abs(data[i] - 0x20) + Math.abs(data[i + 1] - 0x30) + Math.abs(data[i + 2] - 0x40) > 60) {
-                x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  const samples = await page.evaluate(
+    async ({ sampleMs, kind }) => {
+      const video = document.querySelector('video');
+      const grab = document.createElement('canvas');
+      const context = grab.getContext('2d', { willReadFrequently: true });
+      const out = [];
+      const started = performance.now();
+      return await new Promise((resolve) => {
+        const onFrame = (_now, metadata) => {
+          // Runs after the app's own callback for this frame has drawn the overlay.
+          setTimeout(() => {
+            const probe = window.mediaAnalyzerOverlay;
+            grab.width = metadata.width / 2;
+            grab.height = metadata.height / 2;
+            context.drawImage(video, 0, 0, grab.width, grab.height);
+            const { data, width, height } = context.getImageData(0, 0, grab.width, grab.height);
+            let [x0, y0, x1, y1] = [width, height, -1, -1];
+            for (let y = 0; y < height; y++) {
+              for (let x = 0; x < width; x++) {
+                const i = (y * width + x) * 4;
+                if (Math.abs(data[i] - 0x20) + Math.abs(data[i + 1] - 0x30) + Math.abs(data[i + 2] - 0x40) > 60) {
+                  x0 = Math.min(x0, x);
+                  y0 = Math.min(y0, y);
+                  x1 = Math.max(x1, x);
+                  y1 = Math.max(y1, y);
+                }
               }
             }
-          }
-          out.push({
-            framePdtMs: probe.framePdtMs,
-            resultPdt: probe.resultPdt,
-            drawn: probe.drawn.filter((d) => d.kind === kind).map((d) => d.box),
-            content: probe.content,
-            subject: x1 < 0 ? null : { x: x0 / width, y: y0 / height, w: (x1 + 1 - x0) / width, h: (y1 + 1 - y0) / height },
-            wallMs: Date.now(),
-          });
-          if (performance.now() - started < sampleMs) video.requestVideoFrameCallback(onFrame);
-          else resolve(out);
-        }, 0);
-      };
-      video.requestVideoFrameCallback(onFrame);
-    });
-  }, { sampleMs: SAMPLE_MS, kind: subject.kind });
+            out.push({
+              framePdtMs: probe.framePdtMs,
+              resultPdt: probe.resultPdt,
+              drawn: probe.drawn.filter((d) => d.kind === kind).map((d) => d.box),
+              content: probe.content,
+              subject:
+                x1 < 0 ? null : { x: x0 / width, y: y0 / height, w: (x1 + 1 - x0) / width, h: (y1 + 1 - y0) / height },
+              wallMs: Date.now(),
+            });
+            if (performance.now() - started < sampleMs) video.requestVideoFrameCallback(onFrame);
+            else resolve(out);
+          }, 0);
+        };
+        video.requestVideoFrameCallback(onFrame);
+      });
+    },
+    { sampleMs: SAMPLE_MS, kind: subject.kind },
+  );
   await page.screenshot({ path: `${artifacts}/player.png` });
   writeFileSync(`${artifacts}/samples.json`, JSON.stringify(samples));
   const exposure = subject.brand ? await exposureShown(page) : null;
@@ -92,8 +107,12 @@ try {
     const box = sample.drawn[0];
     const c = sample.content;
     const px = (a, b, scale) => Math.abs(a - b) * scale;
-    const error = Math.max(px(box.x, truth.x, c.width), px(box.y, truth.y, c.height),
-      px(box.x + box.w, truth.x + truth.w, c.width), px(box.y + box.h, truth.y + truth.h, c.height));
+    const error = Math.max(
+      px(box.x, truth.x, c.width),
+      px(box.y, truth.y, c.height),
+      px(box.x + box.w, truth.x + truth.w, c.width),
+      px(box.y + box.h, truth.y + truth.h, c.height),
+    );
     // Frames whose own result is drawn (within half a frame) measure sync; the others, smoothing.
     (Math.abs(age) <= 17 ? errorsPx : betweenPx).push(error);
   }
@@ -101,30 +120,39 @@ try {
   // Every result of the sampled span (from the REST API), and whether its boxes were first
   // drawn on its own frame (within half a frame): one never drawn, or drawn late, is a miss.
   const spanMs = [samples[0]?.framePdtMs + 1000, samples.at(-1)?.framePdtMs - 1000];
-  const results = await page.evaluate(async ({ id, since, until }) => {
-    const query = new URLSearchParams({ since, until, limit: '1000' });
-    return (await (await fetch(`/api/streams/${id}/frames/?${query}`)).json()).results.map((r) => r.pdt);
-  }, { id: streamId, since: new Date(spanMs[0]).toISOString(), until: new Date(spanMs[1]).toISOString() });
+  const results = await page.evaluate(
+    async ({ id, since, until }) => {
+      const query = new URLSearchParams({ since, until, limit: '1000' });
+      return (await (await fetch(`/api/streams/${id}/frames/?${query}`)).json()).results.map((r) => r.pdt);
+    },
+    { id: streamId, since: new Date(spanMs[0]).toISOString(), until: new Date(spanMs[1]).toISOString() },
+  );
   const drawnAt = new Map([...firstDrawn].map(([pdt, frame]) => [Date.parse(pdt), frame]));
-  const onOwnFrame = results.map(Date.parse).filter((pdt) => drawnAt.has(pdt) && Math.abs(drawnAt.get(pdt) - pdt) <= 17);
-  const median = (values) => values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null;
+  const onOwnFrame = results
+    .map(Date.parse)
+    .filter((pdt) => drawnAt.has(pdt) && Math.abs(drawnAt.get(pdt) - pdt) <= 17);
+  const median = (values) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null);
   const frameMs = 1000 / 30;
   const latencies = samples.map((s) => (s.wallMs - s.framePdtMs) / 1000);
-  console.log(JSON.stringify({
-    frames: samples.length,
-    matched_frames: errorsPx.length,
-    box_error_px_median: median(errorsPx),
-    box_error_px_max: errorsPx.length ? Math.max(...errorsPx) : null,
-    box_error_px_between_results_median: median(betweenPx),
-    // A result first appears on the frame it was computed from: 0 when in step.
-    overlay_sync_error_frames_median: median([...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs)),
-    glass_to_glass_latency_s_median: median(latencies),
-    results_in_span: results.length,
-    drawn_on_own_frame_share: results.length ? onOwnFrame.length / results.length : null,
-    exposure_panel: exposure?.panel ?? null,
-    report: exposure?.report ?? null,
-    console_errors: errors,
-  }));
+  console.log(
+    JSON.stringify({
+      frames: samples.length,
+      matched_frames: errorsPx.length,
+      box_error_px_median: median(errorsPx),
+      box_error_px_max: errorsPx.length ? Math.max(...errorsPx) : null,
+      box_error_px_between_results_median: median(betweenPx),
+      // A result first appears on the frame it was computed from: 0 when in step.
+      overlay_sync_error_frames_median: median(
+        [...firstDrawn].map(([pdt, frame]) => Math.abs(frame - Date.parse(pdt)) / frameMs),
+      ),
+      glass_to_glass_latency_s_median: median(latencies),
+      results_in_span: results.length,
+      drawn_on_own_frame_share: results.length ? onOwnFrame.length / results.length : null,
+      exposure_panel: exposure?.panel ?? null,
+      report: exposure?.report ?? null,
+      console_errors: errors,
+    }),
+  );
 } finally {
   await browser.close();
 }

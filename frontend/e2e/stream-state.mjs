@@ -12,8 +12,16 @@ const TIMEOUT_MS = 90000;
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
 });
 let seen = 0;
 try {
@@ -29,9 +37,15 @@ try {
   while (seen < EXPECTED.length && Date.now() < deadline) {
     const wanted = EXPECTED[seen];
     // Waits on the DOM (a MutationObserver inside Playwright), not on a clock.
-    await page.waitForFunction((text) => document.querySelector('.badge')?.textContent?.trim() === text, wanted,
-      { timeout: Math.max(1, deadline - Date.now()) });
-    console.log(JSON.stringify({ badge: (await badge.textContent()).trim(), live: await badge.evaluate((b) => b.classList.contains('live')) }));
+    await page.waitForFunction((text) => document.querySelector('.badge')?.textContent?.trim() === text, wanted, {
+      timeout: Math.max(1, deadline - Date.now()),
+    });
+    console.log(
+      JSON.stringify({
+        badge: (await badge.textContent()).trim(),
+        live: await badge.evaluate((b) => b.classList.contains('live')),
+      }),
+    );
     seen++;
   }
 } catch (error) {

@@ -9,9 +9,10 @@ coordinate space. Analyzers never touch the database: the job puts what they nee
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Literal, Sequence
+from typing import ClassVar, Literal
 
 import numpy as np
 

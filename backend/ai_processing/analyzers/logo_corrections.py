@@ -17,8 +17,13 @@ import numpy as np
 from PIL import Image
 
 from ai_processing.analyzers.logo_shapes import LogoTemplate, template_build, work_lab, work_rgb
-from ai_processing.analyzers.logo_verifier import (CORRECTION_MIN_PROPOSAL, MIN_PROPOSAL, Verifier,
-                                                   correction_proposal, features)  # fmt: skip
+from ai_processing.analyzers.logo_verifier import (
+    CORRECTION_MIN_PROPOSAL,
+    MIN_PROPOSAL,
+    Verifier,
+    correction_proposal,
+    features,
+)
 
 MARGIN = 0.3  # of the box's larger side, kept around it in a crop: the verifier reads the surround
 SIMILAR = 0.92  # cosine of standardised features; measured in docs/logos.md "Corrections"
@@ -93,8 +98,9 @@ class Corrections:
         """Below MIN_PROPOSAL, only the proposals of a brand with positives are judged."""
         return score >= MIN_PROPOSAL or bool(self.positives.get(brand_id))
 
-    def judged(self, brand_id: int, verifier: Verifier, vector: np.ndarray, score: float,
-               probability: float) -> tuple[float, dict | None]:  # fmt: skip
+    def judged(
+        self, brand_id: int, verifier: Verifier, vector: np.ndarray, score: float, probability: float
+    ) -> tuple[float, dict | None]:
         """The proposal's probability after the corrections, and why, when one decided.
         A negative wins over a positive: "not this brand" is the stronger statement."""
         negative = max((similarity(verifier, vector, n) for n in self.negatives.get(brand_id, ())), default=0.0)
@@ -102,8 +108,11 @@ class Corrections:
             return 0.0, {"kind": NEGATIVE, "similarity": round(negative, 3)}
         positive = max((similarity(verifier, vector, p) for p in self.positives.get(brand_id, ())), default=0.0)
         if positive >= SIMILAR:
-            return max(probability, positive), {"kind": POSITIVE, "similarity": round(positive, 3),
-                                                "verifier": round(probability, 3)}  # fmt: skip
+            return max(probability, positive), {
+                "kind": POSITIVE,
+                "similarity": round(positive, 3),
+                "verifier": round(probability, 3),
+            }
         # Below MIN_PROPOSAL only a positive's look-alikes were wanted.
         return (probability if score >= MIN_PROPOSAL else 0.0), None
 

@@ -8,6 +8,7 @@ import importlib
 import logging
 import pkgutil
 from functools import cache
+from typing import Any
 
 from ai_processing.analyzers import plugins
 from ai_processing.analyzers.base import Analyzer
@@ -15,7 +16,7 @@ from ai_processing.analyzers.base import Analyzer
 logger = logging.getLogger(__name__)
 
 
-def _all_subclasses(cls: type) -> list[type]:
+def _all_subclasses(cls: type[Any]) -> list[type[Any]]:
     return [sub for direct in cls.__subclasses__() for sub in (direct, *_all_subclasses(direct))]
 
 

@@ -6,110 +6,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('streaming', '0001_initial'),
+        ("streaming", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Brand',
+            name="Brand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other spellings matched in on-screen text.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='brands', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "aliases",
+                    models.JSONField(blank=True, default=list, help_text="Other spellings matched in on-screen text."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="brands", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='BrandReferenceImage',
+            name="BrandReferenceImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(height_field='height', upload_to='brands/', width_field='width')),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reference_images', to='ai_processing.brand')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.ImageField(height_field="height", upload_to="brands/", width_field="width")),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reference_images",
+                        to="ai_processing.brand",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FrameAnalysis',
+            name="FrameAnalysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pts', models.FloatField(help_text="Seconds from the stream's start, from the decoded frame.")),
-                ('pdt', models.DateTimeField(help_text='Wall clock of the frame: segment PDT + offset.')),
-                ('timings', models.JSONField(default=dict, help_text='Milliseconds per analyzer.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='frames', to='streaming.mediasegment')),
-                ('stream', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='frames', to='streaming.stream')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pts", models.FloatField(help_text="Seconds from the stream's start, from the decoded frame.")),
+                ("pdt", models.DateTimeField(help_text="Wall clock of the frame: segment PDT + offset.")),
+                ("timings", models.JSONField(default=dict, help_text="Milliseconds per analyzer.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="frames", to="streaming.mediasegment"
+                    ),
+                ),
+                (
+                    "stream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="frames", to="streaming.stream"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pdt'],
+                "ordering": ["pdt"],
             },
         ),
         migrations.CreateModel(
-            name='Detection',
+            name="Detection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pdt', models.DateTimeField()),
-                ('pts', models.FloatField()),
-                ('analyzer', models.CharField(max_length=40)),
-                ('kind', models.CharField(help_text='object, face, logo, text, scene, ...', max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('confidence', models.FloatField()),
-                ('x', models.FloatField()),
-                ('y', models.FloatField()),
-                ('w', models.FloatField()),
-                ('h', models.FloatField()),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('brand', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='detections', to='ai_processing.brand')),
-                ('stream', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detections', to='streaming.stream')),
-                ('frame', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detections', to='ai_processing.frameanalysis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pdt", models.DateTimeField()),
+                ("pts", models.FloatField()),
+                ("analyzer", models.CharField(max_length=40)),
+                ("kind", models.CharField(help_text="object, face, logo, text, scene, ...", max_length=20)),
+                ("label", models.CharField(max_length=200)),
+                ("confidence", models.FloatField()),
+                ("x", models.FloatField()),
+                ("y", models.FloatField()),
+                ("w", models.FloatField()),
+                ("h", models.FloatField()),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="detections",
+                        to="ai_processing.brand",
+                    ),
+                ),
+                (
+                    "stream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="detections", to="streaming.stream"
+                    ),
+                ),
+                (
+                    "frame",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="detections",
+                        to="ai_processing.frameanalysis",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pdt', 'id'],
+                "ordering": ["pdt", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='brand',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='brand_unique_owner_name'),
+            model_name="brand",
+            constraint=models.UniqueConstraint(fields=("owner", "name"), name="brand_unique_owner_name"),
         ),
         migrations.AddIndex(
-            model_name='frameanalysis',
-            index=models.Index(fields=['stream', 'pdt'], name='frame_stream_pdt'),
+            model_name="frameanalysis",
+            index=models.Index(fields=["stream", "pdt"], name="frame_stream_pdt"),
         ),
         migrations.AddConstraint(
-            model_name='frameanalysis',
-            constraint=models.UniqueConstraint(fields=('segment', 'pts'), name='frame_unique_segment_pts'),
+            model_name="frameanalysis",
+            constraint=models.UniqueConstraint(fields=("segment", "pts"), name="frame_unique_segment_pts"),
         ),
         migrations.AddIndex(
-            model_name='detection',
-            index=models.Index(fields=['stream', 'pdt'], name='detection_stream_pdt'),
+            model_name="detection",
+            index=models.Index(fields=["stream", "pdt"], name="detection_stream_pdt"),
         ),
         migrations.AddIndex(
-            model_name='detection',
-            index=models.Index(fields=['stream', 'kind', 'pdt'], name='detection_stream_kind_pdt'),
+            model_name="detection",
+            index=models.Index(fields=["stream", "kind", "pdt"], name="detection_stream_kind_pdt"),
         ),
         migrations.AddIndex(
-            model_name='detection',
-            index=models.Index(fields=['brand', 'pdt'], name='detection_brand_pdt'),
+            model_name="detection",
+            index=models.Index(fields=["brand", "pdt"], name="detection_brand_pdt"),
         ),
         migrations.AddConstraint(
-            model_name='detection',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='detection_confidence_range'),
+            model_name="detection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)), name="detection_confidence_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='detection',
-            constraint=models.CheckConstraint(condition=models.Q(('h__gte', 0), ('w__gte', 0), ('x__gte', 0), ('y__gte', 0), ('h__lte', 1), ('w__lte', 1), ('x__lte', 1), ('y__lte', 1)), name='detection_box_normalised'),
+            model_name="detection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("h__gte", 0),
+                    ("w__gte", 0),
+                    ("x__gte", 0),
+                    ("y__gte", 0),
+                    ("h__lte", 1),
+                    ("w__lte", 1),
+                    ("x__lte", 1),
+                    ("y__lte", 1),
+                ),
+                name="detection_box_normalised",
+            ),
         ),
     ]

@@ -4,45 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ai_processing', '0001_initial'),
+        ("ai_processing", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='brand',
-            name='verifier',
+            model_name="brand",
+            name="verifier",
             field=models.BinaryField(null=True),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_key',
-            field=models.TextField(blank=True, default='', help_text='The reference images it was built from.'),
+            model_name="brand",
+            name="verifier_key",
+            field=models.TextField(blank=True, default="", help_text="The reference images it was built from."),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_precision',
-            field=models.FloatField(help_text='On held-back synthetic views.', null=True),
+            model_name="brand",
+            name="verifier_precision",
+            field=models.FloatField(help_text="On held-back synthetic views.", null=True),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_recall',
-            field=models.FloatField(help_text='On held-back synthetic views.', null=True),
+            model_name="brand",
+            name="verifier_recall",
+            field=models.FloatField(help_text="On held-back synthetic views.", null=True),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_seconds',
-            field=models.FloatField(help_text='Seconds it took to build.', null=True),
+            model_name="brand",
+            name="verifier_seconds",
+            field=models.FloatField(help_text="Seconds it took to build.", null=True),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_state',
-            field=models.CharField(choices=[('none', 'None'), ('building', 'Building'), ('ready', 'Ready'), ('failed', 'Failed')], default='none', max_length=16),
+            model_name="brand",
+            name="verifier_state",
+            field=models.CharField(
+                choices=[("none", "None"), ("building", "Building"), ("ready", "Ready"), ("failed", "Failed")],
+                default="none",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='verifier_warnings',
-            field=models.JSONField(blank=True, default=list, help_text='Reference images it could not use, and why.'),
+            model_name="brand",
+            name="verifier_warnings",
+            field=models.JSONField(blank=True, default=list, help_text="Reference images it could not use, and why."),
         ),
     ]

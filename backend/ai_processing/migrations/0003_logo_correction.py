@@ -5,32 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ai_processing', '0002_brand_verifier'),
-        ('streaming', '0002_segment_storage'),
+        ("ai_processing", "0002_brand_verifier"),
+        ("streaming", "0002_segment_storage"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LogoCorrection',
+            name="LogoCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('negative', 'Negative'), ('positive', 'Positive')], max_length=10)),
-                ('image', models.ImageField(height_field='height', upload_to='corrections/', width_field='width')),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('box_x', models.PositiveIntegerField()),
-                ('box_y', models.PositiveIntegerField()),
-                ('box_w', models.PositiveIntegerField()),
-                ('box_h', models.PositiveIntegerField()),
-                ('pts', models.FloatField(blank=True, help_text="Seconds from the stream's start of the frame it came from.", null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='ai_processing.brand')),
-                ('stream', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='logo_corrections', to='streaming.stream')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("negative", "Negative"), ("positive", "Positive")], max_length=10)),
+                ("image", models.ImageField(height_field="height", upload_to="corrections/", width_field="width")),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                ("box_x", models.PositiveIntegerField()),
+                ("box_y", models.PositiveIntegerField()),
+                ("box_w", models.PositiveIntegerField()),
+                ("box_h", models.PositiveIntegerField()),
+                (
+                    "pts",
+                    models.FloatField(
+                        blank=True, help_text="Seconds from the stream's start of the frame it came from.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="ai_processing.brand",
+                    ),
+                ),
+                (
+                    "stream",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="logo_corrections",
+                        to="streaming.stream",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
     ]

@@ -70,8 +70,16 @@ def photo(name: str) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(image[..., :3]), FRAME_SIZE, interpolation=cv2.INTER_AREA)
 
 
-def scene(rng: np.random.Generator, slug: str | None, width: int = 128, max_angle: float = 30,
-          perspective: float = 0.12, blur: float = 1.0, quality: int = 75, plate=None) -> Scene:  # fmt: skip
+def scene(
+    rng: np.random.Generator,
+    slug: str | None,
+    width: int = 128,
+    max_angle: float = 30,
+    perspective: float = 0.12,
+    blur: float = 1.0,
+    quality: int = 75,
+    plate=None,
+) -> Scene:
     """A photo with the logo `width` px wide pasted at a random place, or none when `slug`
     is None; then blurred and JPEG-compressed, as a broadcast frame would be. With a
     `plate` colour (RGB), the logo is printed reversed: white, on a plate of that colour."""
@@ -85,7 +93,7 @@ def scene(rng: np.random.Generator, slug: str | None, width: int = 128, max_angl
     if blur:
         frame = cv2.GaussianBlur(frame, (0, 0), blur)
     ok, jpeg = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return Scene(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy(), slug, box)
+    return Scene(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy(), slug, box)  # type: ignore[index]
 
 
 def _paste(rng, frame, rgba, width, max_angle, perspective, plate=None):

@@ -21,7 +21,8 @@ class RecordedClient:
     """Answers batch_annotate_images with the recorded response, and keeps the requests."""
 
     def __init__(self, *answers: str) -> None:
-        self.answers, self.requests = list(answers), []
+        self.answers = list(answers)
+        self.requests: list[vision.AnnotateImageRequest] = []
 
     def batch_annotate_images(self, requests, timeout):
         self.requests.extend(requests)
@@ -31,7 +32,8 @@ class RecordedClient:
 
 
 def cloud_with(*answers: str) -> tuple[CloudVisionAnalyzer, RecordedClient]:
-    analyzer, client = CloudVisionAnalyzer(models_dir=None), RecordedClient(*answers)
+    analyzer = CloudVisionAnalyzer(models_dir=None)  # type: ignore[arg-type]
+    client = RecordedClient(*answers)
     analyzer.load(client=client)
     return analyzer, client
 
@@ -44,12 +46,22 @@ def test_logos_and_objects_come_back_normalised(user):
 
     logo, person = found
     assert (logo.kind, logo.label, logo.confidence) == ("logo", "Spotify", pytest.approx(0.91))
-    assert (logo.box.x, logo.box.y, logo.box.w) == (pytest.approx(200 / 1280), pytest.approx(150 / 720),
-                                                    pytest.approx(160 / 1280))  # fmt: skip
-    assert (person.kind, person.label, person.box.x, person.box.h) == ("object", "Person", pytest.approx(0.55), pytest.approx(0.85))
+    assert (logo.box.x, logo.box.y, logo.box.w) == (
+        pytest.approx(200 / 1280),
+        pytest.approx(150 / 720),
+        pytest.approx(160 / 1280),
+    )
+    assert (person.kind, person.label, person.box.x, person.box.h) == (
+        "object",
+        "Person",
+        pytest.approx(0.55),
+        pytest.approx(0.85),
+    )
     [request] = client.requests
-    assert {f.type_ for f in request.features} == {vision.Feature.Type.LOGO_DETECTION,
-                                                   vision.Feature.Type.OBJECT_LOCALIZATION}  # fmt: skip
+    assert {f.type_ for f in request.features} == {
+        vision.Feature.Type.LOGO_DETECTION,
+        vision.Feature.Type.OBJECT_LOCALIZATION,
+    }
     assert request.image.content[:2] == b"\xff\xd8"  # a JPEG
 
 

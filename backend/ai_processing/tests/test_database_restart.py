@@ -85,8 +85,9 @@ class PrivatePostgres:
         self._as_postgres = ["runuser", "-u", "postgres", "--"] if account is not None else []
 
     def _pg(self, *args: str, timeout: float = 60) -> None:
-        subprocess.run([*self._as_postgres, *args], check=True, timeout=timeout, capture_output=True,
-                       stdin=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [*self._as_postgres, *args], check=True, timeout=timeout, capture_output=True, stdin=subprocess.DEVNULL
+        )
 
     def _options(self) -> str:
         return f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -124,8 +125,9 @@ class PrivatePostgres:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=BACKEND, env=env, timeout=120,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BACKEND, env=env, timeout=120, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -141,7 +143,9 @@ def test_postgres_restarted_mid_job_never_fails_the_segment_and_it_is_done_once(
         env = service_env(tmp_path, redis_url, DATABASE_URL=postgres.url)
         manage(env, "migrate", "--no-input")
 
-        processes.append(start_worker(tmp_path, DATABASE_URL=postgres.url, REDIS_URL=redis_url, SEGMENT_LEASE_S=LEASE_S))
+        processes.append(
+            start_worker(tmp_path, DATABASE_URL=postgres.url, REDIS_URL=redis_url, SEGMENT_LEASE_S=LEASE_S)
+        )
         processes.append(start_ingest(tmp_path, redis_url, DATABASE_URL=postgres.url)[0])
         created = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
         segment, expected = created["segment"], created["expected"]

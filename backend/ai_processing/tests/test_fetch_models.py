@@ -40,7 +40,7 @@ def served(tmp_path):
 
 def toy_vocabulary() -> bytes:
     """OpenAI's vocabulary file format: a header line, then one merge per line."""
-    return gzip.compress("#version: 0.2\nr e\nre d</w>\nc a\nca t</w>\n".encode())
+    return gzip.compress(b"#version: 0.2\nr e\nre d</w>\nc a\nca t</w>\n")
 
 
 def test_offline_install_copies_weights_from_the_package_and_verifies_them(models_dir):
@@ -83,8 +83,11 @@ def test_clip_tokenizer_is_built_from_the_vocabulary_in_a_verified_source_archiv
     (folder / "clip-server.tar.gz").write_bytes(archive.getvalue())
     source = fetch_models.MODELS["clip-tokenizer.json"]
     checksum = "sha256:" + hashlib.sha256(archive.getvalue()).hexdigest()
-    monkeypatch.setitem(fetch_models.MODELS, "clip-tokenizer.json",
-                        fetch_models.ModelSource(checksum, url + "clip-server.tar.gz", build=source.build))  # fmt: skip
+    monkeypatch.setitem(
+        fetch_models.MODELS,
+        "clip-tokenizer.json",
+        fetch_models.ModelSource(checksum, url + "clip-server.tar.gz", build=source.build),
+    )
 
     call_command("fetch_models", "--only", "clip-tokenizer.json")
 

@@ -53,8 +53,12 @@ def stored_context(slug, *fixes, brand_id=1):
     references = (LogoReference(brand_id, slug, f"fix-test-{slug}", lambda: icon_png(slug)),)
     stored = brand_verifier_build(references)
     data = stored.verifier.to_bytes()
-    return Context(logos=references, verifiers=(StoredVerifier(brand_id, stored.key, lambda: data),),
-                   logo_corrections=fixes, complete=True)  # fmt: skip
+    return Context(
+        logos=references,
+        verifiers=(StoredVerifier(brand_id, stored.key, lambda: data),),
+        logo_corrections=fixes,
+        complete=True,
+    )
 
 
 def test_a_missed_logo_is_found_once_marked_missed_here(logos):
@@ -111,8 +115,11 @@ def test_the_rebuilt_verifier_learns_a_negative(logos):
 
     lab, _ = work_lab(crop.image)
     template = logos._template(references[0])[0]
-    [proposal] = [p for p in proposals(lab, [template], MIN_PROPOSAL) if p.score == max(
-        q.score for q in proposals(lab, [template], MIN_PROPOSAL))]  # fmt: skip
+    [proposal] = [
+        p
+        for p in proposals(lab, [template], MIN_PROPOSAL)
+        if p.score == max(q.score for q in proposals(lab, [template], MIN_PROPOSAL))
+    ]
     vector = features(lab, proposal)
 
     assert before.probabilities(vector) >= MIN_PROBABILITY > after.probabilities(vector)
@@ -128,8 +135,9 @@ def test_a_crop_keeps_a_margin_around_the_box_at_working_scale():
 
 
 @pytest.mark.django_db(transaction=True)  # the rebuild and the recheck run in a pool thread or a Celery worker
-def test_missed_here_finds_the_logo_in_that_segment_and_its_exposure(settings, tmp_path, stream, user,
-                                                                      analysis_workers):  # fmt: skip
+def test_missed_here_finds_the_logo_in_that_segment_and_its_exposure(
+    settings, tmp_path, stream, user, analysis_workers
+):
     from ai_processing.models import Brand, Detection, LogoCorrection
     from ai_processing.pipeline import segment_analyze
     from ai_processing.services import brand_create, brand_reference_image_add, logo_missed

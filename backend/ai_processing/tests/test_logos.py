@@ -11,8 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from ai_processing.analyzers.base import Context, Frame, LogoReference
 from ai_processing.analyzers.plugins.logos import MIN_PROBABILITY, LogosAnalyzer
 from ai_processing.models import Detection
-from ai_processing.services import (brand_create, brand_reference_image_add, brand_reference_image_delete,
-                                    brand_verifier_build)  # fmt: skip
+from ai_processing.services import (
+    brand_create,
+    brand_reference_image_add,
+    brand_reference_image_delete,
+    brand_verifier_build,
+)
 from ai_processing.tests.logo_scenes import PHOTOS, SLUGS, icon_png, icons_available, photo, scene
 from streaming.models import MediaSegment
 
@@ -62,10 +66,13 @@ def test_logos_are_found_where_they_are_through_scale_rotation_and_perspective(l
     )
     assert hits >= 0.7 * len(scenes), f"found {hits} of {len(scenes)}"
     for findings in found:
-        assert all(f.kind == "logo" and f.extra["source"] == "logo" and MIN_PROBABILITY <= f.confidence <= 1
-                   for f in findings)  # fmt: skip
-        assert all(set(f.extra["why"]) in ({"silhouette", "verifier", "reference"}, {"silhouette", "printed", "reference"})
-                   for f in findings)  # fmt: skip
+        assert all(
+            f.kind == "logo" and f.extra["source"] == "logo" and MIN_PROBABILITY <= f.confidence <= 1 for f in findings
+        )
+        assert all(
+            set(f.extra["why"]) in ({"silhouette", "verifier", "reference"}, {"silhouette", "printed", "reference"})
+            for f in findings
+        )
 
 
 @pytest.mark.parametrize("slug", ["nike", "apple", "adidas", "netflix", "google",
@@ -80,13 +87,23 @@ def test_black_red_and_multicolour_marks_are_found(logos, slug):
 
     found = logos.analyze([Frame(0.0, s.image) for s in shown], references(slug))
 
-    hits = sum(any(f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3 for f in findings)
-               for s, findings in zip(shown, found))  # fmt: skip
+    hits = sum(
+        any(f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3 for f in findings)
+        for s, findings in zip(shown, found)
+    )
     assert hits >= 2, f"{slug}: found in {hits} of 4"
 
 
-@pytest.mark.parametrize(("slug", "plate"), [("nike", (20, 24, 30)), ("apple", (12, 12, 12)), ("spotify", (20, 20, 20)),
-                                           ("netflix", (229, 9, 20)), ("spotify", (30, 215, 96))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("slug", "plate"),
+    [
+        ("nike", (20, 24, 30)),
+        ("apple", (12, 12, 12)),
+        ("spotify", (20, 20, 20)),
+        ("netflix", (229, 9, 20)),
+        ("spotify", (30, 215, 96)),
+    ],
+)
 def test_a_reversed_print_on_a_dark_or_brand_coloured_plate_is_found(logos, slug, plate):
     """White on a near-black card, or on one in the brand's colour, while the reference is
     the brand-colour logo: the logo is what the card leaves out."""
@@ -95,8 +112,10 @@ def test_a_reversed_print_on_a_dark_or_brand_coloured_plate_is_found(logos, slug
 
     found = logos.analyze([Frame(0.0, s.image) for s in shown], references(slug))
 
-    hits = [next((f for f in findings if f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3), None)
-            for s, findings in zip(shown, found)]  # fmt: skip
+    hits = [
+        next((f for f in findings if f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3), None)
+        for s, findings in zip(shown, found)
+    ]
     assert sum(hit is not None for hit in hits) >= 2, f"{slug} on {plate}: found in {sum(map(bool, hits))} of 4"
     assert all(hit.extra["why"]["printed"] == "reversed" for hit in hits if hit is not None)
 
@@ -139,8 +158,13 @@ def test_reference_images_are_read_once_then_cached(logos):
 
 def test_an_unreadable_or_empty_reference_is_ignored(logos):
     blank = np.full((64, 64, 3), 255, np.uint8)
-    context = Context(complete=True, logos=(LogoReference(1, "broken", "broken", lambda: b"not an image"),
-                             LogoReference(2, "blank", "blank", lambda: blank.tobytes())))  # fmt: skip
+    context = Context(
+        complete=True,
+        logos=(
+            LogoReference(1, "broken", "broken", lambda: b"not an image"),
+            LogoReference(2, "blank", "blank", lambda: blank.tobytes()),
+        ),
+    )
 
     assert logos.analyze([Frame(0.0, photo("coffee"))], context) == [[]]
 
@@ -171,16 +195,17 @@ def test_the_pipeline_links_a_found_logo_to_its_brand(settings, tmp_path, stream
 def test_the_cache_key_tells_apart_references_that_share_an_id_and_a_file_name():
     """SQLite reuses row ids and a deleted file's name comes back: a new brand's reference
     can look like an old one by id and name alone, and must not get its cached template."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from ai_processing.models import Brand, BrandReferenceImage
     from ai_processing.pipeline import _reference_key
 
     def reference(brand_id, name, uploaded):
-        return BrandReferenceImage(pk=1, brand=Brand(pk=brand_id, name=name), image="brands/logo.png",
-                                   width=64, height=64, created_at=uploaded)  # fmt: skip
+        return BrandReferenceImage(
+            pk=1, brand=Brand(pk=brand_id, name=name), image="brands/logo.png", width=64, height=64, created_at=uploaded
+        )
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = _reference_key(reference(1, "Spotify", now))
 
     assert _reference_key(reference(2, "Spotify", now)) != old  # another brand
@@ -189,8 +214,9 @@ def test_the_cache_key_tells_apart_references_that_share_an_id_and_a_file_name()
 
 
 @pytest.mark.django_db(transaction=True)  # the build runs in a pool thread: it must see committed rows
-def test_the_verifier_is_built_on_upload_and_rebuilt_when_a_reference_is_deleted(settings, tmp_path, user,
-                                                                                   analysis_workers):  # fmt: skip
+def test_the_verifier_is_built_on_upload_and_rebuilt_when_a_reference_is_deleted(
+    settings, tmp_path, user, analysis_workers
+):
     """Built off the request: in the in-process pool, or by a Celery worker on `batch`."""
     from ai_processing.models import Brand
     from media_analyzer.tests.waits import until
@@ -244,8 +270,9 @@ def test_a_live_job_never_waits_for_a_verifier_build(logos):
 
 
 @pytest.mark.django_db(transaction=True)  # the recheck runs in a pool thread or a Celery worker
-def test_segments_analysed_before_a_brands_verifier_is_built_are_checked_again(settings, tmp_path, stream, user,
-                                                                                 analysis_workers):  # fmt: skip
+def test_segments_analysed_before_a_brands_verifier_is_built_are_checked_again(
+    settings, tmp_path, stream, user, analysis_workers
+):
     """A brand added just before the stream starts: the live job does not wait for its
     verifier, and once it is built the segment is checked again, so nothing shown
     meanwhile is lost from the results or the exposure."""

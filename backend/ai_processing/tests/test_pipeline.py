@@ -42,9 +42,14 @@ def segment_with_frames(media_root, frames, fps=15) -> str:
 
 def make_segment(stream, name, seq=0, age_s=0.0):
     return MediaSegment.objects.create(
-        stream=stream, seq=seq, file=name, duration=2.0, start_pts=seq * 2.0, bytes=1,
+        stream=stream,
+        seq=seq,
+        file=name,
+        duration=2.0,
+        start_pts=seq * 2.0,
+        bytes=1,
         program_date_time=timezone.now() - timedelta(seconds=2 + age_s),
-    )  # fmt: skip
+    )
 
 
 def test_a_segment_is_sampled_analyzed_and_stored(stream, segment_file):
@@ -100,11 +105,14 @@ def test_a_poisoned_segment_fails_with_its_reason(stream, settings, tmp_path):
     assert segment_analyze(segment.pk) == "failed"  # and never loops
 
 
-@pytest.mark.parametrize(("behind_s", "pts", "left_out"), [
-    (0.0, [6.0, 6.5, 7.0, 7.5], None),  # in time: the stream's 2 fps, every analyzer
-    (4.0, [6.0, 7.0], []),  # 0.4 of the 10 s bound: half the rate
-    (7.0, [6.0], ["visual"]),  # 0.7 of it: a quarter (0.5 fps), without the optional analyzers
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("behind_s", "pts", "left_out"),
+    [
+        (0.0, [6.0, 6.5, 7.0, 7.5], None),  # in time: the stream's 2 fps, every analyzer
+        (4.0, [6.0, 7.0], []),  # 0.4 of the 10 s bound: half the rate
+        (7.0, [6.0], ["visual"]),  # 0.7 of it: a quarter (0.5 fps), without the optional analyzers
+    ],
+)
 def test_realtime_analysis_behind_live_gives_way_in_steps_before_skipping(
     stream, segment_file, settings, monkeypatch, django_capture_on_commit_callbacks, behind_s, pts, left_out
 ):

@@ -16,8 +16,9 @@ from streaming.services import stream_update
 
 def test_visual_has_a_queue_of_its_own_and_the_strategy_queue_always_has_a_job():
     assert analyzers_by_queue(["objects", "visual", "text"], "realtime") == {
-        "realtime": ["objects", "text"], "visual": ["visual"],
-    }  # fmt: skip
+        "realtime": ["objects", "text"],
+        "visual": ["visual"],
+    }
     assert analyzers_by_queue(["visual"], "batch") == {"batch": [], "visual": ["visual"]}
 
 

@@ -38,10 +38,11 @@ def build_image_tower(path) -> None:
     pooled = helper.make_node("GlobalAveragePool", ["pixel_values"], ["pooled"])
     flat = helper.make_node("Flatten", ["pooled"], ["image_embeds"])
     graph = helper.make_graph(
-        [pooled, flat], "image_tower",
+        [pooled, flat],
+        "image_tower",
         [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["n", 3, 64, 64])],
         [helper.make_tensor_value_info("image_embeds", TensorProto.FLOAT, ["n", 3])],
-    )  # fmt: skip
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
@@ -56,11 +57,12 @@ def build_text_tower(path, tokenizer: Tokenizer, length="length") -> None:
     gather = helper.make_node("Gather", ["table", "input_ids"], ["tokens"])
     mean = helper.make_node("ReduceMean", ["tokens"], ["text_embeds"], axes=[1], keepdims=0)  # opset 17
     graph = helper.make_graph(
-        [gather, mean], "text_tower",
+        [gather, mean],
+        "text_tower",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["n", length])],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["n", 3])],
         initializer=[numpy_helper.from_array(table, "table")],
-    )  # fmt: skip
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 

@@ -55,7 +55,9 @@ def sweep() -> int:
     return segments_sweep()
 
 
-def test_a_pending_segment_older_than_the_bound_is_dispatched_again_and_analysed(stream, segment_file, bounds, dispatched):
+def test_a_pending_segment_older_than_the_bound_is_dispatched_again_and_analysed(
+    stream, segment_file, bounds, dispatched
+):
     lost = aged(make_segment(stream, segment_file), created_at=timezone.now() - timedelta(seconds=31))
     recent = make_segment(stream, segment_file, seq=1)
 
@@ -68,7 +70,9 @@ def test_a_pending_segment_older_than_the_bound_is_dispatched_again_and_analysed
     assert MediaSegment.objects.get(pk=recent.pk).state == State.PENDING  # its dispatch may still arrive
 
 
-def test_a_pending_segment_just_dispatched_again_waits_longer_before_the_next_try(stream, segment_file, bounds, monkeypatch):
+def test_a_pending_segment_just_dispatched_again_waits_longer_before_the_next_try(
+    stream, segment_file, bounds, monkeypatch
+):
     import ai_processing.sweep
 
     def broker_down(segment):
@@ -85,8 +89,9 @@ def test_a_pending_segment_just_dispatched_again_waits_longer_before_the_next_tr
 
 
 def test_an_analyzing_segment_whose_lease_ran_out_is_dispatched_again(stream, segment_file, bounds, dispatched):
-    dead = aged(make_segment(stream, segment_file), state=State.ANALYZING,
-                lease_until=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    dead = aged(
+        make_segment(stream, segment_file), state=State.ANALYZING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
 
     assert sweep() == 1
 
@@ -97,10 +102,18 @@ def test_an_analyzing_segment_whose_lease_ran_out_is_dispatched_again(stream, se
 
 
 def test_a_live_lease_is_left_alone(stream, segment_file, bounds, dispatched):
-    busy = aged(make_segment(stream, segment_file), state=State.ANALYZING,
-                lease_until=timezone.now() + timedelta(seconds=20), created_at=timezone.now() - timedelta(hours=1))  # fmt: skip
-    awaiting = aged(make_segment(stream, segment_file, seq=1), state=State.ANALYZING, lease_until=None,
-                    created_at=timezone.now() - timedelta(hours=1))  # a logo recheck to come, no job holds it  # fmt: skip
+    busy = aged(
+        make_segment(stream, segment_file),
+        state=State.ANALYZING,
+        lease_until=timezone.now() + timedelta(seconds=20),
+        created_at=timezone.now() - timedelta(hours=1),
+    )
+    awaiting = aged(  # a logo recheck to come, no job holds it
+        make_segment(stream, segment_file, seq=1),
+        state=State.ANALYZING,
+        lease_until=None,
+        created_at=timezone.now() - timedelta(hours=1),
+    )
 
     assert sweep() == 0
 
@@ -117,10 +130,20 @@ def test_a_logo_recheck_lost_past_its_bound_is_queued_again(stream, segment_file
     queued: list[int] = []
     monkeypatch.setattr(ai_processing.sweep, "logos_recheck_dispatch", queued.append)
     past = timezone.now() - timedelta(seconds=RECHECK_BOUND_S + 1)
-    lost = aged(make_segment(stream, segment_file), state=State.ANALYZING, lease_until=None,
-                state_reason=AWAITING_VERIFIERS, updated_at=past)  # fmt: skip
-    recent = aged(make_segment(stream, segment_file, seq=1), state=State.ANALYZING, lease_until=None,
-                  state_reason=AWAITING_VERIFIERS, updated_at=timezone.now())  # fmt: skip
+    lost = aged(
+        make_segment(stream, segment_file),
+        state=State.ANALYZING,
+        lease_until=None,
+        state_reason=AWAITING_VERIFIERS,
+        updated_at=past,
+    )
+    recent = aged(
+        make_segment(stream, segment_file, seq=1),
+        state=State.ANALYZING,
+        lease_until=None,
+        state_reason=AWAITING_VERIFIERS,
+        updated_at=timezone.now(),
+    )
 
     assert sweep() == 1
     assert queued == [lost.pk]
@@ -129,8 +152,12 @@ def test_a_logo_recheck_lost_past_its_bound_is_queued_again(stream, segment_file
 
 
 def test_a_segment_whose_jobs_keep_dying_fails_after_the_last_attempt(stream, segment_file, bounds, dispatched):
-    poison = aged(make_segment(stream, segment_file), state=State.ANALYZING, attempts=2,
-                  lease_until=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    poison = aged(
+        make_segment(stream, segment_file),
+        state=State.ANALYZING,
+        attempts=2,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
 
     assert sweep() == 0
 
@@ -141,8 +168,11 @@ def test_a_segment_whose_jobs_keep_dying_fails_after_the_last_attempt(stream, se
 
 
 def test_a_stale_realtime_segment_dispatched_again_ends_skipped(stream, segment_file, bounds, dispatched):
-    stale = aged(make_segment(stream, segment_file, age_s=60), state=State.ANALYZING,
-                 lease_until=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    stale = aged(
+        make_segment(stream, segment_file, age_s=60),
+        state=State.ANALYZING,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
 
     assert sweep() == 1
 
@@ -170,8 +200,9 @@ def test_a_job_holds_its_segment_with_a_lease_and_releases_it_when_done(stream, 
     assert MediaSegment.objects.get(pk=segment.pk).lease_until is None
 
 
-def test_a_broadcast_that_raises_after_the_results_are_stored_leaves_the_segment_done(stream, segment_file, monkeypatch,
-                                                                                       django_capture_on_commit_callbacks):  # fmt: skip
+def test_a_broadcast_that_raises_after_the_results_are_stored_leaves_the_segment_done(
+    stream, segment_file, monkeypatch, django_capture_on_commit_callbacks
+):
     def redis_down(stream_id):
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -211,8 +242,14 @@ def test_a_dispatch_that_raises_in_segment_register_leaves_the_segment_to_the_sw
 
     monkeypatch.setattr(dispatch._POOL, "submit", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        segment = segment_register(stream_id=stream.pk, seq=0, name=segment_file, duration=2.0,
-                                   program_date_time=timezone.now() - timedelta(seconds=2), size=1)  # fmt: skip
+        segment = segment_register(
+            stream_id=stream.pk,
+            seq=0,
+            name=segment_file,
+            duration=2.0,
+            program_date_time=timezone.now() - timedelta(seconds=2),
+            size=1,
+        )
 
     assert MediaSegment.objects.get(pk=segment.pk).state == State.PENDING
     aged(segment, created_at=timezone.now() - timedelta(seconds=31))

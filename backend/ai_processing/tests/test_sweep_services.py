@@ -34,8 +34,10 @@ def start_redis(port: int) -> subprocess.Popen:
     """A private Redis without persistence: a restart loses every queued and unacked task."""
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     client = redis.Redis(port=port, socket_timeout=1)
     assert until(lambda: _pings(client), 10), "redis-server did not start"
     return server
@@ -49,29 +51,50 @@ def _pings(client: redis.Redis) -> bool:
 
 
 def service_env(data_dir: Path, redis_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
-            "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "MEDIA_ANALYZER_DATA_DIR": str(data_dir), **extra}
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "MEDIA_ANALYZER_DATA_DIR": str(data_dir),
+        **extra,
+    }
 
 
 def dispatch_via(data_dir: Path, redis_url: str, segment: MediaSegment) -> None:
     """The ingest's dispatch of a new segment, to the private Redis (this process's Celery
     app is bound to the shared one)."""
-    code = ("from ai_processing.dispatch import segment_dispatch; from streaming.models import MediaSegment; "
-            f"segment_dispatch(MediaSegment.objects.select_related('stream').get(pk={segment.pk}))")  # fmt: skip
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=BACKEND, env=service_env(data_dir, redis_url),
-                   check=True, timeout=60, capture_output=True)  # fmt: skip
+    code = (
+        "from ai_processing.dispatch import segment_dispatch; from streaming.models import MediaSegment; "
+        f"segment_dispatch(MediaSegment.objects.select_related('stream').get(pk={segment.pk}))"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BACKEND,
+        env=service_env(data_dir, redis_url),
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 def start_ingest(data_dir: Path, redis_url: str, **env: str) -> tuple[subprocess.Popen, int]:
     """`manage.py ingest` (which runs the sweep in services mode) with short sweep bounds,
     and its RTMP port."""
-    env = service_env(data_dir, redis_url, RTMP_PORT="0", SEGMENT_SWEEP_INTERVAL_S="0.5", SEGMENT_PENDING_BOUND_S="2",
-                      **env)  # fmt: skip
+    env = service_env(
+        data_dir, redis_url, RTMP_PORT="0", SEGMENT_SWEEP_INTERVAL_S="0.5", SEGMENT_PENDING_BOUND_S="2", **env
+    )
     with (data_dir / "ingest.log").open("a") as log:  # its logs, for a failing test to show
         ingest = subprocess.Popen(
-            [sys.executable, "manage.py", "ingest"], cwd=BACKEND, env=env, stdout=subprocess.PIPE,
-            stderr=log, text=True, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "manage.py", "ingest"],
+            cwd=BACKEND,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
+    assert ingest.stdout is not None
     for line in ingest.stdout:  # bounded by the test's timeout
         if "listening on port" in line:
             return ingest, int(line.rsplit(" ", 1)[1])
@@ -88,8 +111,9 @@ def slow_segment(settings, tmp_path, stream):
     stream.enabled_analyzers, stream.processing_mode, stream.sampling_fps = ["text"], "batch", 2
     stream.save()
     expected = sum(1 for _ in frames_sampled(str(settings.MEDIA_ROOT / name), 4.0))  # batch samples at twice the rate
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file=name, duration=2.0, start_pts=0.0, bytes=1,
-                                          program_date_time=timezone.now())  # fmt: skip
+    segment = MediaSegment.objects.create(
+        stream=stream, seq=0, file=name, duration=2.0, start_pts=0.0, bytes=1, program_date_time=timezone.now()
+    )
     return segment, expected
 
 

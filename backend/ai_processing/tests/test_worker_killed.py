@@ -34,14 +34,21 @@ def database_url() -> str:
 
 def start_worker(data_dir: Path, **extra_env: str) -> subprocess.Popen:
     """A real worker process on this test's database, as a deployment runs one."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
-           "DATABASE_URL": database_url(), "MEDIA_ANALYZER_DATA_DIR": str(data_dir),
-           "TASK_REDELIVERY_S": str(REDELIVERY_S), "ANALYZERS": "text", **extra_env}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "media_analyzer.settings.development",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ANALYZER_DATA_DIR": str(data_dir),
+        "TASK_REDELIVERY_S": str(REDELIVERY_S),
+        "ANALYZERS": "text",
+        **extra_env,
+    }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "media_analyzer", "worker", "-Q", "realtime,batch", "-c", "1",
          "--without-gossip", "--without-mingle", "-l", "info"],
         cwd=BACKEND, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
+    assert worker.stderr is not None
     for line in worker.stderr:  # bounded by the test's timeout
         if " ready." in line:
             return worker
@@ -62,8 +69,9 @@ def test_a_task_whose_worker_is_killed_mid_job_is_redelivered_and_completes_once
     expected = sum(1 for _ in frames_sampled(str(settings.MEDIA_ROOT / name), 10.0))
     stream.enabled_analyzers, stream.processing_mode, stream.sampling_fps = ["text"], "batch", 5  # OCR: slow
     stream.save()
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file=name, duration=2.0, start_pts=0.0, bytes=1,
-                                          program_date_time=timezone.now())  # fmt: skip
+    segment = MediaSegment.objects.create(
+        stream=stream, seq=0, file=name, duration=2.0, start_pts=0.0, bytes=1, program_date_time=timezone.now()
+    )
     app.control.purge()
     first = start_worker(tmp_path)
     try:

@@ -15,7 +15,9 @@ def test_token_sign_in_gives_a_token_that_opens_the_api(user):
 
 def test_session_sign_in_for_the_dashboard(user):
     client = APIClient(enforce_csrf_checks=True)
-    response = client.post("/api/auth/login/", {"username": "alice", "password": "correct horse battery"}, format="json")
+    response = client.post(
+        "/api/auth/login/", {"username": "alice", "password": "correct horse battery"}, format="json"
+    )
 
     assert response.status_code == 200
     assert client.get("/api/streams/").status_code == 200

@@ -97,8 +97,11 @@ def test_reference_image_over_the_pixel_limit_is_refused_from_its_header(api, br
     assert len(bomb) < 200_000
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("pixel data decoded"))
 
-    response = api.post(f"/api/brands/{brand['id']}/images/",
-                        {"image": SimpleUploadedFile("logo.png", bomb, content_type="image/png")}, format="multipart")  # fmt: skip
+    response = api.post(
+        f"/api/brands/{brand['id']}/images/",
+        {"image": SimpleUploadedFile("logo.png", bomb, content_type="image/png")},
+        format="multipart",
+    )
 
     assert response.status_code == 400
     assert "megapixels" in response.json()["error"]["fields"]["image"][0]

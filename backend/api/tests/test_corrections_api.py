@@ -63,15 +63,18 @@ def test_another_user_cannot_reject_an_appearance(mallory, make_user, stream, ap
     assert BrandAppearance.objects.filter(pk=appearance.pk).exists()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"brand": 0, "pts": 1.0}, None),  # not found: 404, below
-    ({"pts": 1.0}, "brand"),
-    ({"brand": "{acme}"}, "pts"),
-    ({"brand": "{acme}", "pts": 1.0, "at": "2026-11-24T12:00:00Z"}, "pts"),
-    ({"brand": "{acme}", "pts": -1}, "pts"),
-    ({"brand": "{acme}", "pts": 1.0, "box": {"x": 0.9, "y": 0.1, "w": 0.2, "h": 0.1}}, "box"),
-    ({"brand": "{acme}", "pts": 1.0, "box": {"x": 0.1, "y": 0.1}}, "box"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"brand": 0, "pts": 1.0}, None),  # not found: 404, below
+        ({"pts": 1.0}, "brand"),
+        ({"brand": "{acme}"}, "pts"),
+        ({"brand": "{acme}", "pts": 1.0, "at": "2026-11-24T12:00:00Z"}, "pts"),
+        ({"brand": "{acme}", "pts": -1}, "pts"),
+        ({"brand": "{acme}", "pts": 1.0, "box": {"x": 0.9, "y": 0.1, "w": 0.2, "h": 0.1}}, "box"),
+        ({"brand": "{acme}", "pts": 1.0, "box": {"x": 0.1, "y": 0.1}}, "box"),
+    ],
+)
 def test_missed_here_input_is_validated(api, stream, acme, body, field):
     body = {key: acme.pk if value == "{acme}" else value for key, value in body.items()}
 
@@ -93,14 +96,21 @@ def test_missed_here_where_no_segment_was_analysed_is_a_clear_400(api, stream, a
 def test_missed_here_is_owner_only(api, mallory, make_user, stream, acme):
     theirs = brand_create(owner=make_user("trent"), name="Trent")
 
-    assert mallory.post(f"/api/streams/{stream.pk}/logo-missed/", {"brand": acme.pk, "pts": 1.0},
-                        format="json").status_code == 404  # fmt: skip
-    assert api.post(f"/api/streams/{stream.pk}/logo-missed/", {"brand": theirs.pk, "pts": 1.0},
-                    format="json").status_code == 404  # fmt: skip
+    assert (
+        mallory.post(
+            f"/api/streams/{stream.pk}/logo-missed/", {"brand": acme.pk, "pts": 1.0}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        api.post(f"/api/streams/{stream.pk}/logo-missed/", {"brand": theirs.pk, "pts": 1.0}, format="json").status_code
+        == 404
+    )
 
 
-def test_corrections_are_listed_counted_served_and_undone(api, acme, correction, monkeypatch,
-                                                          django_capture_on_commit_callbacks):  # fmt: skip
+def test_corrections_are_listed_counted_served_and_undone(
+    api, acme, correction, monkeypatch, django_capture_on_commit_callbacks
+):
     rebuilds = []
     monkeypatch.setattr("ai_processing.dispatch.verifier_dispatch", rebuilds.append)
     [listed] = api.get(f"/api/brands/{acme.pk}/corrections/").json()

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -6,7 +6,7 @@ from ai_processing.models import Detection, FrameAnalysis
 from streaming.models import MediaSegment
 
 pytestmark = pytest.mark.django_db
-T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -43,8 +43,9 @@ def server(tmp_path):
 @pytest.mark.browser
 @pytest.mark.timeout(180)
 def test_api_docs_render_their_operations_offline_in_chromium(server):
-    browser = subprocess.run(["node", "e2e/api-docs.mjs", server], cwd=REPO / "frontend", capture_output=True,
-                             text=True, timeout=120)  # fmt: skip
+    browser = subprocess.run(
+        ["node", "e2e/api-docs.mjs", server], cwd=REPO / "frontend", capture_output=True, text=True, timeout=120
+    )
 
     assert browser.returncode == 0, browser.stderr[-3000:]
     result = json.loads(browser.stdout.strip().splitlines()[-1])

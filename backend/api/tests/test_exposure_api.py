@@ -60,11 +60,21 @@ def test_another_users_stream_exposure_is_not_found(stream, acme_seen, make_user
 
 
 def test_alert_rules_show_their_secret_once_and_validate(api, acme_seen, make_user):
-    created = api.post("/api/alerts/", {"name": "long", "brand": acme_seen.pk, "condition": "on_screen_for",
-                                        "seconds": 5, "webhook_url": "https://hooks.example/x"}, format="json")  # fmt: skip
+    created = api.post(
+        "/api/alerts/",
+        {
+            "name": "long",
+            "brand": acme_seen.pk,
+            "condition": "on_screen_for",
+            "seconds": 5,
+            "webhook_url": "https://hooks.example/x",
+        },
+        format="json",
+    )
     listed = api.get("/api/alerts/").json()
-    no_seconds = api.post("/api/alerts/", {"name": "x", "brand": acme_seen.pk, "condition": "on_screen_for"},
-                          format="json")  # fmt: skip
+    no_seconds = api.post(
+        "/api/alerts/", {"name": "x", "brand": acme_seen.pk, "condition": "on_screen_for"}, format="json"
+    )
     others_brand = brand_create(owner=make_user("mallory"), name="Theirs")
     foreign = api.post("/api/alerts/", {"name": "x", "brand": others_brand.pk, "condition": "appears"}, format="json")
 
@@ -89,8 +99,9 @@ def test_csv_exports_neutralise_formula_cells(api, stream, user, name):
 
 @pytest.mark.parametrize("url", ["https://hooks.example:99999/x", "https://hooks.example:0/x"])
 def test_a_webhook_url_with_an_invalid_port_is_a_400(api, acme_seen, url):
-    created = api.post("/api/alerts/", {"name": "r", "brand": acme_seen.pk, "condition": "appears",
-                                        "webhook_url": url}, format="json")  # fmt: skip
+    created = api.post(
+        "/api/alerts/", {"name": "r", "brand": acme_seen.pk, "condition": "appears", "webhook_url": url}, format="json"
+    )
     rule = api.post("/api/alerts/", {"name": "r", "brand": acme_seen.pk, "condition": "appears"}, format="json")
     updated = api.patch(f"/api/alerts/{rule.json()['id']}/", {"webhook_url": url}, format="json")
 

@@ -45,7 +45,7 @@ class Fixture:
         self.brand = self.client.post("/api/brands/", {"name": "Fuzz"}, format="json").data
         rule = self.client.post(
             "/api/alerts/", {"name": "r", "brand": self.brand["id"], "condition": "appears"}, format="json"
-        )  # fmt: skip
+        )
         assert rule.status_code == 201, rule.data  # else the alert endpoints would answer 404 to everything
         self.rule_id = rule.data["id"]
 
@@ -86,7 +86,7 @@ def bodies(serializer):
     nested = {"box": st.dictionaries(st.sampled_from(["x", "y", "w", "h"]), wrong_typed, max_size=4)}
     fields = st.dictionaries(
         st.sampled_from(names), st.one_of(wrong_typed, *(nested.get(name, wrong_typed) for name in names)), max_size=8
-    )  # fmt: skip
+    )
     return st.one_of(
         json_values.map(lambda value: ("json", value)),
         fields.map(lambda value: ("json", value)),
@@ -161,7 +161,7 @@ video_files = st.one_of(st.binary(max_size=2048), st.deferred(lambda: mutated(ti
 def check_image_upload(fixture: Fixture, content: bytes, name: str = "logo.png") -> None:
     response = fixture.client.post(
         f"/api/brands/{fixture.brand['id']}/images/", {"image": SimpleUploadedFile(name, content)}, format="multipart"
-    )  # fmt: skip
+    )
     assert_no_500(response)
 
 

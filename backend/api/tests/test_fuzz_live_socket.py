@@ -22,8 +22,15 @@ frames = st.one_of(
     st.text(max_size=300).map(lambda text: ("text", text)),
     json_values.map(lambda value: ("text", json.dumps(value))),
     st.binary(max_size=300).map(lambda raw: ("bytes", raw)),
-    st.sampled_from([("text", "[" * 4096), ("bytes", b"{" * 4096), ("text", "x" * 4097), ("bytes", b"\xff\xfe"),
-                     ("text", '{"type": "ping"}')]),  # fmt: skip
+    st.sampled_from(
+        [
+            ("text", "[" * 4096),
+            ("bytes", b"{" * 4096),
+            ("text", "x" * 4097),
+            ("bytes", b"\xff\xfe"),
+            ("text", '{"type": "ping"}'),
+        ]
+    ),
 )
 
 

@@ -57,15 +57,24 @@ def test_reference_images_go_to_the_bucket(api, settings, gcs_emulator):
 
 def test_segments_stay_on_the_shared_media_volume_when_media_goes_to_gcs(settings, stream, tmp_path):
     """ffmpeg writes segments and PyAV reads them as files, whatever MEDIA_STORAGE says."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from streaming.models import MediaSegment
 
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
-                                                          "OPTIONS": {"bucket_name": BUCKET}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.gcloud.GoogleCloudStorage", "OPTIONS": {"bucket_name": BUCKET}},
+    }
     settings.MEDIA_ROOT = tmp_path
 
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file="streams/s/seg_000000.ts", duration=2,
-                                          start_pts=0, program_date_time=datetime.now(timezone.utc), bytes=1)  # fmt: skip
+    segment = MediaSegment.objects.create(
+        stream=stream,
+        seq=0,
+        file="streams/s/seg_000000.ts",
+        duration=2,
+        start_pts=0,
+        program_date_time=datetime.now(UTC),
+        bytes=1,
+    )
 
     assert segment.file.path == str(tmp_path / "streams" / "s" / "seg_000000.ts")

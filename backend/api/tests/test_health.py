@@ -26,8 +26,12 @@ def test_anonymous_health_hides_details(client):
 
 
 def test_a_broken_critical_component_makes_it_503(client, settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                                           "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}}  # fmt: skip
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()

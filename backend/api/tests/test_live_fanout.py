@@ -5,14 +5,13 @@ import asyncio
 import json
 import socket
 import threading
+from collections import deque
 
 import pytest
 import uvicorn
 import websockets
 from asgiref.sync import sync_to_async
 from rest_framework.authtoken.models import Token
-
-from collections import deque
 
 from api.live import OUTBOX_SIZE, StreamConsumer
 from media_analyzer.asgi import application

@@ -1,6 +1,6 @@
 """The stream socket through the real ASGI application: auth, snapshot, contract, bad input."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -30,13 +30,24 @@ async def connect(stream_id, user=None, token=None, headers=ORIGIN) -> Websocket
 
 def store_frame(stream, seq=0, label="cup"):
     segment, _ = MediaSegment.objects.get_or_create(
-        stream=stream, seq=seq,
-        defaults=dict(file="segments/x.ts", duration=2.0, start_pts=seq * 2.0,
-                      program_date_time=datetime(2026, 11, 24, 12, 0, seq * 2, tzinfo=timezone.utc), bytes=1),
-    )  # fmt: skip
+        stream=stream,
+        seq=seq,
+        defaults=dict(
+            file="segments/x.ts",
+            duration=2.0,
+            start_pts=seq * 2.0,
+            program_date_time=datetime(2026, 11, 24, 12, 0, seq * 2, tzinfo=UTC),
+            bytes=1,
+        ),
+    )
     finding = Finding("object", label, 0.875, Box(0.1, 0.2, 0.3, 0.4))
-    results_store(segment=segment, pts=[segment.start_pts + 0.5], findings=[[("objects", finding)]],
-                  timings={"objects": 3.2}, analyzers=["objects"])  # fmt: skip
+    results_store(
+        segment=segment,
+        pts=[segment.start_pts + 0.5],
+        findings=[[("objects", finding)]],
+        timings={"objects": 3.2},
+        analyzers=["objects"],
+    )
 
 
 @pytest.fixture
@@ -165,7 +176,11 @@ async def test_segment_summaries_and_pipeline_stats_follow_the_schema(user, owne
 
     for message in (frame, segment, stats):
         assert_valid_message(message)
-    assert (segment["type"], segment["state"], segment["summary"]["detections"]) == ("analysis.segment", "done", {"object": 1})
+    assert (segment["type"], segment["state"], segment["summary"]["detections"]) == (
+        "analysis.segment",
+        "done",
+        {"object": 1},
+    )
     assert stats["type"] == "pipeline.stats" and stats["frames_per_s"] > 0 and stats["dropped"] == 0
     assert stats["latency_p50_s"] is not None and set(stats["queue_depth"]) == {"realtime", "batch"}
     await socket.disconnect()
@@ -178,11 +193,17 @@ def seen_with_alert(stream, user):
 
     brand = brand_create(owner=user, name="Acme")
     alert_rule_create(owner=user, name="Acme on air", brand=brand, condition="appears")
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/x.ts", duration=2.0, start_pts=0,
-                                          program_date_time=datetime(2026, 11, 24, 12, tzinfo=timezone.utc), bytes=1)
+    segment = MediaSegment.objects.create(
+        stream=stream,
+        seq=0,
+        file="segments/x.ts",
+        duration=2.0,
+        start_pts=0,
+        program_date_time=datetime(2026, 11, 24, 12, tzinfo=UTC),
+        bytes=1,
+    )
     finding = Finding("logo", "Acme", 0.9, Box(0.1, 0.2, 0.3, 0.4), {"brand_id": brand.pk, "source": "logo"})
-    results_store(segment=segment, pts=[0.5, 1.0], findings=[[("logos", finding)]] * 2, timings={},
-                  analyzers=["logos"])
+    results_store(segment=segment, pts=[0.5, 1.0], findings=[[("logos", finding)]] * 2, timings={}, analyzers=["logos"])
     exposure_record(segment=segment, interval_s=0.5, thumbnails={})
 
 

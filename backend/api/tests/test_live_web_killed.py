@@ -61,8 +61,14 @@ def broadcast_via(data_dir: Path, redis_url: str, code: str) -> None:
     """Code run in a process of its own bound to the private Redis, as a worker or the ingest
     sends: `broadcast` numbers each message there and publishes it on its channel layer."""
     prelude = "from media_analyzer.events import broadcast; from streaming.models import Stream; "
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", prelude + code], cwd=BACKEND,
-                   env=service_env(data_dir, redis_url), check=True, timeout=60, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", prelude + code],
+        cwd=BACKEND,
+        env=service_env(data_dir, redis_url),
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 def segment_done(stream_id, segment_seq: int) -> str:
@@ -127,7 +133,7 @@ def test_viewers_of_a_killed_web_process_reconnect_and_resync_from_the_snapshot(
             received = [receive(socket) for _ in range(3)]
             assert [(m["type"], m["segment_seq"], m["seq"]) for m in received] == [
                 ("analysis.segment", index, index + 1) for index in range(3)
-            ]  # fmt: skip
+            ]
         last_seen = 3
 
         stop(processes[1], signal.SIGKILL)  # no shutdown, no close frames: the kernel ends the sockets
@@ -135,8 +141,10 @@ def test_viewers_of_a_killed_web_process_reconnect_and_resync_from_the_snapshot(
             assert ended(socket)
 
         # Sent while no web process runs: lost to every viewer. Going live is also stored.
-        go_live = ("from streaming.services import stream_go_live; "
-                   f"stream_go_live(stream=Stream.objects.get(pk={str(stream.id)!r}))")  # fmt: skip
+        go_live = (
+            "from streaming.services import stream_go_live; "
+            f"stream_go_live(stream=Stream.objects.get(pk={str(stream.id)!r}))"
+        )
         broadcast_via(tmp_path, redis_url, segment_done(stream.id, 3) + segment_done(stream.id, 4) + go_live)
         sent_while_down = 3
         with redis.Redis(host="127.0.0.1", port=redis_port) as client:

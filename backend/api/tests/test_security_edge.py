@@ -18,8 +18,12 @@ def fresh_counts(settings, request):
     """Throttle counts live in the cache; each test counts in a cache of its own, so none
     inherits another's attempts. (Not cache.clear(): in services mode the cache is the
     Redis database of the broker and the channel layer, which clear() would flush.)"""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"security-edge-{request.node.nodeid}"}}  # fmt: skip
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"security-edge-{request.node.nodeid}",
+        }
+    }
 
 
 def sign_in(client, username="alice", password=WRONG, **extra):
@@ -30,7 +34,9 @@ def sign_in(client, username="alice", password=WRONG, **extra):
 def test_forwarded_for_does_not_escape_the_login_limit(user):
     client = APIClient()
     # A new X-Forwarded-For and a new username each time: only the client address is left to count.
-    statuses = [sign_in(client, f"guess{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(LIMIT + 1)]
+    statuses = [
+        sign_in(client, f"guess{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(LIMIT + 1)
+    ]
 
     assert 429 not in statuses[:LIMIT]
     assert statuses[LIMIT] == 429
@@ -50,7 +56,9 @@ def test_one_username_is_limited_from_every_address(user):
 
 @pytest.mark.django_db
 def test_admin_sign_in_is_limited(user, client):
-    statuses = [client.post("/admin/login/", {"username": f"guess{i}", "password": WRONG}).status_code for i in range(LIMIT)]
+    statuses = [
+        client.post("/admin/login/", {"username": f"guess{i}", "password": WRONG}).status_code for i in range(LIMIT)
+    ]
     refused = client.post("/admin/login/", {"username": "alice", "password": "correct horse battery"})
 
     assert 429 not in statuses
@@ -79,8 +87,12 @@ def test_deeply_nested_json_is_400_in_the_envelope():
 
 @pytest.mark.django_db
 def test_nesting_within_the_limit_and_brackets_in_strings_still_parse(user):
-    nested = {"username": "alice", "password": "correct horse battery", "x": json.loads("[" * 63 + "]" * 63),
-              "y": "[[[[[[[[[[" * 20}  # fmt: skip
+    nested = {
+        "username": "alice",
+        "password": "correct horse battery",
+        "x": json.loads("[" * 63 + "]" * 63),
+        "y": "[[[[[[[[[[" * 20,
+    }
 
     response = APIClient().post("/api/auth/login/", json.dumps(nested), content_type="application/json")
 
@@ -95,7 +107,11 @@ def test_oversize_body_is_413_in_the_envelope(settings):
 
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
-    assert response.json()["error"] == {"status": 413, "code": "too_large", "message": response.json()["error"]["message"]}
+    assert response.json()["error"] == {
+        "status": 413,
+        "code": "too_large",
+        "message": response.json()["error"]["message"],
+    }
 
 
 @pytest.mark.django_db
@@ -104,8 +120,11 @@ def test_a_cross_site_form_cannot_sign_anyone_in(user, format):
     client = APIClient()
     credentials = {"username": "alice", "password": "correct horse battery"}
     if format is None:  # application/x-www-form-urlencoded, what a plain <form> sends
-        response = client.post("/api/auth/login/", "username=alice&password=correct+horse+battery",
-                               content_type="application/x-www-form-urlencoded")  # fmt: skip
+        response = client.post(
+            "/api/auth/login/",
+            "username=alice&password=correct+horse+battery",
+            content_type="application/x-www-form-urlencoded",
+        )
     else:
         response = client.post("/api/auth/login/", credentials, format=format)
 

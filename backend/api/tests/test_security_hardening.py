@@ -143,8 +143,10 @@ async def test_an_expired_token_does_not_open_the_live_socket(user, settings):
 
 @pytest.fixture
 def quotas(settings):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER,
-                               "QUOTAS": {"streams": 2, "brands": 2, "brand_images": 1, "alert_rules": 1}}  # fmt: skip
+    settings.MEDIA_ANALYZER = {
+        **settings.MEDIA_ANALYZER,
+        "QUOTAS": {"streams": 2, "brands": 2, "brand_images": 1, "alert_rules": 1},
+    }
 
 
 def _assert_quota_refused(response, what: str):
@@ -177,8 +179,10 @@ def test_alert_rules_over_the_quota_are_refused(api, quotas, user):
     brand = brand_create(owner=user, name="Acme")
     alert_rule_create(owner=user, name="one", brand=brand, condition="appears")
 
-    _assert_quota_refused(api.post("/api/alerts/", {"name": "two", "brand": brand.id, "condition": "appears"},
-                                   format="json"), "1 alert rule")  # fmt: skip
+    _assert_quota_refused(
+        api.post("/api/alerts/", {"name": "two", "brand": brand.id, "condition": "appears"}, format="json"),
+        "1 alert rule",
+    )
 
 
 def test_staff_are_exempt_from_quotas(make_user, quotas):

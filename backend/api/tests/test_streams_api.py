@@ -39,9 +39,7 @@ def test_disabled_stream_key_opens_nothing(api, stream_with_key):
 
 
 def test_invalid_payload_gets_400_with_per_field_errors(api):
-    response = api.post(
-        "/api/streams/", {"name": "", "sampling_fps": 99, "enabled_analyzers": ["nope"]}, format="json"
-    )
+    response = api.post("/api/streams/", {"name": "", "sampling_fps": 99, "enabled_analyzers": ["nope"]}, format="json")
 
     assert response.status_code == 400
     fields = response.data["error"]["fields"]
@@ -114,8 +112,9 @@ def test_delete_removes_the_streams_hls_directory(api, stream, hls_root, django_
     assert not directory.exists() and other.exists()
 
 
-def test_delete_never_follows_a_stream_directory_out_of_the_media_root(api, stream, hls_root, tmp_path,
-                                                                     django_capture_on_commit_callbacks):  # fmt: skip
+def test_delete_never_follows_a_stream_directory_out_of_the_media_root(
+    api, stream, hls_root, tmp_path, django_capture_on_commit_callbacks
+):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "keep.txt").write_text("not media")

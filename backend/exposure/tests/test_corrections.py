@@ -1,4 +1,4 @@
-""""Not this brand" on an appearance: its logo is stored as a negative of the brand, the
+""" "Not this brand" on an appearance: its logo is stored as a negative of the brand, the
 appearance leaves the totals at once (live too), and the same logo is not found again."""
 
 import os
@@ -62,8 +62,9 @@ def test_not_this_brand_removes_the_appearance_and_the_logo_is_not_found_again(
     assert not BrandAppearance.objects.filter(stream=stream, brand=brand).exists()
 
 
-def test_the_live_totals_are_sent_without_the_rejected_brand(stream, spotify_on_screen, monkeypatch,
-                                                            django_capture_on_commit_callbacks):  # fmt: skip
+def test_the_live_totals_are_sent_without_the_rejected_brand(
+    stream, spotify_on_screen, monkeypatch, django_capture_on_commit_callbacks
+):
     brand, _, _ = spotify_on_screen
     sent = []
     monkeypatch.setattr(services, "broadcast", lambda stream_id, message: sent.append((stream_id, message)))

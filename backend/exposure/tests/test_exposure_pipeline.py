@@ -75,8 +75,9 @@ def scripted_frames(seq: int):
     return frames, boxes
 
 
-def test_scripted_logos_give_screen_time_share_position_and_alerts(settings, tmp_path, stream, user,
-                                                                   webhook_receiver, analysis_workers):  # fmt: skip
+def test_scripted_logos_give_screen_time_share_position_and_alerts(
+    settings, tmp_path, stream, user, webhook_receiver, analysis_workers
+):
     """In services mode the webhook goes through a real Celery worker."""
     settings.MEDIA_ROOT = tmp_path
     settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": True}  # the receiver is local
@@ -85,10 +86,12 @@ def test_scripted_logos_give_screen_time_share_position_and_alerts(settings, tmp
     for slug in SCRIPT:
         brands[slug] = brand_create(owner=user, name=slug.title())
         brand_reference_image_add(brand=brands[slug], image=SimpleUploadedFile(f"{slug}.png", icon_png(slug)))
-    long_spotify = alert_rule_create(owner=user, name="Spotify over 3 s", brand=brands["spotify"],
-                                     condition="on_screen_for", seconds=3)  # fmt: skip
-    competitor = alert_rule_create(owner=user, name="Shell appears", brand=brands["shell"], condition="appears",
-                                   webhook_url=url, stream=stream)  # fmt: skip
+    long_spotify = alert_rule_create(
+        owner=user, name="Spotify over 3 s", brand=brands["spotify"], condition="on_screen_for", seconds=3
+    )
+    competitor = alert_rule_create(
+        owner=user, name="Shell appears", brand=brands["shell"], condition="appears", webhook_url=url, stream=stream
+    )
     stream.enabled_analyzers, stream.processing_mode, stream.sampling_fps = ["logos"], "batch", 1
     stream.save()
     start = timezone.now() - timedelta(seconds=60)
@@ -98,9 +101,15 @@ def test_scripted_logos_give_screen_time_share_position_and_alerts(settings, tmp
         boxes.update(seen)
         name = segment_with_frames(tmp_path, frames).replace("frames.ts", f"seg{seq}.ts")
         (tmp_path / "segments" / "frames.ts").rename(tmp_path / name)
-        segment = MediaSegment.objects.create(stream=stream, seq=seq, file=name, duration=SEGMENT_S,
-                                              start_pts=seq * SEGMENT_S, bytes=1,
-                                              program_date_time=start + timedelta(seconds=seq * SEGMENT_S))  # fmt: skip
+        segment = MediaSegment.objects.create(
+            stream=stream,
+            seq=seq,
+            file=name,
+            duration=SEGMENT_S,
+            start_pts=seq * SEGMENT_S,
+            bytes=1,
+            program_date_time=start + timedelta(seconds=seq * SEGMENT_S),
+        )
         assert segment_analyze(segment.pk) == "done"
 
     summary = {b["brand"].lower(): b for b in exposure_summary(stream=stream)["brands"]}
@@ -123,8 +132,9 @@ def test_scripted_logos_give_screen_time_share_position_and_alerts(settings, tmp
     assert AlertFiring.objects.filter(rule=long_spotify).count() == 1
     assert AlertFiring.objects.filter(rule=competitor).count() == 1
     [(headers, body)] = received
-    assert headers["X-Media-Analyzer-Signature"] == signature(competitor.secret,
-                                                              headers["X-Media-Analyzer-Timestamp"], body)  # fmt: skip
+    assert headers["X-Media-Analyzer-Signature"] == signature(
+        competitor.secret, headers["X-Media-Analyzer-Timestamp"], body
+    )
     assert json.loads(body)["brand"] == "Shell"
     assert WebhookDelivery.objects.count() == 1
     # what the socket carries, held against the protocol's schema

@@ -1,6 +1,6 @@
 """Sightings linked into appearances: gaps, missed frames, order and re-runs."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,25 +12,33 @@ from exposure.tracking import appearances_update
 from streaming.models import MediaSegment
 
 pytestmark = pytest.mark.django_db
-START = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 INTERVAL = 0.5
 
 
 def sight(stream, brand, seconds: list[float], box=(0.1, 0.1, 0.2, 0.1), source="logo"):
     segment, _ = MediaSegment.objects.get_or_create(
-        stream=stream, seq=0, defaults={"file": "x.ts", "duration": 2, "start_pts": 0, "bytes": 1,
-                                        "program_date_time": START})  # fmt: skip
+        stream=stream,
+        seq=0,
+        defaults={"file": "x.ts", "duration": 2, "start_pts": 0, "bytes": 1, "program_date_time": START},
+    )
     for second in seconds:
         pdt = START + timedelta(seconds=second)
-        frame, _ = FrameAnalysis.objects.get_or_create(segment=segment, pts=second, defaults={"stream": stream, "pdt": pdt})
+        frame, _ = FrameAnalysis.objects.get_or_create(
+            segment=segment, pts=second, defaults={"stream": stream, "pdt": pdt}
+        )
         Detection.objects.create(frame=frame, stream=stream, pdt=pdt, pts=second, analyzer="logos", kind="logo",
                                  label=brand.name, confidence=0.9, x=box[0], y=box[1], w=box[2], h=box[3],
                                  brand=brand, extra={"source": source})  # fmt: skip
 
 
 def update(stream, since, until):
-    return appearances_update(stream=stream, since=START + timedelta(seconds=since),
-                              until=START + timedelta(seconds=until), interval_s=INTERVAL)  # fmt: skip
+    return appearances_update(
+        stream=stream,
+        since=START + timedelta(seconds=since),
+        until=START + timedelta(seconds=until),
+        interval_s=INTERVAL,
+    )
 
 
 def test_one_missed_frame_does_not_split_an_appearance_but_a_longer_gap_does(stream, user):

@@ -1,7 +1,7 @@
 """Webhook deliveries: a failing receiver is retried and every attempt recorded."""
 
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -117,8 +117,7 @@ def test_a_redirect_is_recorded_not_followed(recording_receiver, stream, user):
     assert (delivery.last_status, delivery.last_error, len(hosts)) == (302, "HTTP 302", 1)
 
 
-def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver, stream, user, monkeypatch,
-                                                             settings):  # fmt: skip
+def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver, stream, user, monkeypatch, settings):
     """DNS rebinding: the name resolves to an allowed address for the check, then to an
     internal one (the receiver here). The internal one must never be reached."""
     import socket
@@ -132,8 +131,13 @@ def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver,
     answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.3", port))]])
     internal = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: (
-        next(answers, internal) if host == "hooks.example" else real(host, *args, **kwargs)))  # fmt: skip
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *args, **kwargs: (
+            next(answers, internal) if host == "hooks.example" else real(host, *args, **kwargs)
+        ),
+    )
 
     assert delivery_attempt(delivery.pk) == "pending"  # 127.0.0.3 refuses: retried later
 
@@ -171,8 +175,11 @@ def test_https_to_the_pinned_address_still_verifies_the_host_name(stream, user, 
     server.socket = server_context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
-        "127.0.0.1" if host.endswith(".example") else host, *args, **kwargs))  # fmt: skip
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *args, **kwargs: real("127.0.0.1" if host.endswith(".example") else host, *args, **kwargs),
+    )
     try:
         right = delivery_to(f"https://hooks.example:{server.server_port}/hook", stream, user)
         assert delivery_attempt(right.pk) == "delivered"
@@ -186,20 +193,23 @@ def test_https_to_the_pinned_address_still_verifies_the_host_name(stream, user, 
         server.server_close()
 
 
-@pytest.mark.parametrize("address, public", [
-    ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
-    ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
-    ("64:ff9b::808:808", True),  # NAT64 of a public address
-    ("64:ff9b:1::808:808", False),  # local-use NAT64: the translator is someone's own
-    ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
-    ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
-    ("2002:808:808::1", True),  # 6to4 of a public address
-    ("::ffff:10.0.0.1", False),  # IPv4-mapped
-    ("::ffff:8.8.8.8", True),
-    ("::a00:1", False),  # IPv4-compatible (deprecated)
-    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo
-    ("2606:4700:4700::1111", True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::808:808", True),  # NAT64 of a public address
+        ("64:ff9b:1::808:808", False),  # local-use NAT64: the translator is someone's own
+        ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
+        ("2002:808:808::1", True),  # 6to4 of a public address
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped
+        ("::ffff:8.8.8.8", True),
+        ("::a00:1", False),  # IPv4-compatible (deprecated)
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo
+        ("2606:4700:4700::1111", True),
+    ],
+)
 def test_ipv6_addresses_that_embed_an_ipv4_are_judged_by_it(address, public):
     import ipaddress
 
@@ -212,8 +222,13 @@ def test_a_name_resolving_to_nat64_of_a_private_address_is_refused(stream, user,
     import socket
 
     settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: [
-        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a9fe:a9fe", port, 0, 0))])  # fmt: skip
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *args, **kwargs: [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a9fe:a9fe", port, 0, 0))
+        ],
+    )
     delivery = delivery_to("https://hooks.example/hook", stream, user)
 
     assert delivery_attempt(delivery.pk) == "failed"
@@ -259,8 +274,12 @@ def test_a_slow_endpoint_never_delays_another_endpoints_alerts(stream, user, set
     slow, slow_url = _receiver(lambda: release.wait(3))
     fast, fast_url = _receiver(fast_received.set)
     try:
-        slow_rule, fast_rule = (alert_rule_create(owner=user, name=url, brand=brand_create(owner=user, name=url),
-                                                  condition="appears", webhook_url=url) for url in (slow_url, fast_url))  # fmt: skip
+        slow_rule, fast_rule = (
+            alert_rule_create(
+                owner=user, name=url, brand=brand_create(owner=user, name=url), condition="appears", webhook_url=url
+            )
+            for url in (slow_url, fast_url)
+        )
         for rule in (slow_rule, slow_rule, slow_rule, fast_rule):
             firing = AlertFiring.objects.create(rule=rule, stream=stream, payload={})
             delivery_dispatch(WebhookDelivery.objects.create(firing=firing, url=rule.webhook_url).pk)

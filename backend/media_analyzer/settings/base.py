@@ -2,6 +2,8 @@
 `REDIS_URL` switches the channel layer and Celery on, `DATABASE_URL` the database,
 `MEDIA_STORAGE` the file storage."""
 
+from typing import Any
+
 import dj_database_url
 
 from media_analyzer.config import REPO_ROOT, load_config
@@ -66,6 +68,7 @@ TEMPLATES = [
 
 # --- database: SQLite in WAL mode by default, anything dj-database-url parses otherwise.
 CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
+DATABASES: dict[str, Any]
 if CONFIG.database_url:
     DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)}
 else:

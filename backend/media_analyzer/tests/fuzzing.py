@@ -22,7 +22,9 @@ FUZZ = settings.get_profile("fuzz")  # the parsers: microseconds an example
 FUZZ_API = settings(FUZZ, max_examples=max(5, EXAMPLES // 5))  # a request through Django each
 FUZZ_UPLOADS = settings(FUZZ, max_examples=max(5, EXAMPLES // 10))  # a file decoded or an ffmpeg run each
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
+)
 json_values = st.recursive(
     json_scalars,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),

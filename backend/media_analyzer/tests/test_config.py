@@ -68,11 +68,18 @@ def _settings_of(module: str, environ: dict[str, str]) -> dict:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'DEBUG': s.DEBUG, 'CACHE': s.CACHES['default']['BACKEND'], "
-        "'LOCATION': s.CACHES['default'].get('LOCATION'), 'NUM_PROXIES': s.REST_FRAMEWORK.get('NUM_PROXIES', 'unset')}))"
+        "'LOCATION': s.CACHES['default'].get('LOCATION'), "
+        "'NUM_PROXIES': s.REST_FRAMEWORK.get('NUM_PROXIES', 'unset')}))"
     )
     keep = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "REDIS_URL", "NUM_PROXIES", "HOST")}
-    result = subprocess.run([sys.executable, "-c", code], cwd=BACKEND, capture_output=True, text=True, timeout=60,
-                            env={**keep, "DJANGO_SETTINGS_MODULE": module, **environ})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BACKEND,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**keep, "DJANGO_SETTINGS_MODULE": module, **environ},
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -84,7 +91,9 @@ def test_the_embedded_run_is_not_in_debug_unless_asked():
 
 def test_throttle_counts_are_shared_through_redis_in_services_mode():
     embedded = _settings_of("media_analyzer.settings.development", {})
-    services = _settings_of("media_analyzer.settings.development", {"REDIS_URL": "redis://redis.invalid:6379/0", "NUM_PROXIES": "1"})
+    services = _settings_of(
+        "media_analyzer.settings.development", {"REDIS_URL": "redis://redis.invalid:6379/0", "NUM_PROXIES": "1"}
+    )
 
     assert embedded["CACHE"] == "django.core.cache.backends.locmem.LocMemCache" and embedded["NUM_PROXIES"] == 0
     assert services["CACHE"] == "django.core.cache.backends.redis.RedisCache"
@@ -144,7 +153,9 @@ def test_production_logs_are_json_with_cloud_logging_fields():
     from media_analyzer.logging_config import CloudLoggingFormatter, build_logging
 
     options = build_logging("json", "INFO")["formatters"]["json"]
-    formatter = CloudLoggingFormatter(options["format"], rename_fields=options["rename_fields"], datefmt=options["datefmt"])
+    formatter = CloudLoggingFormatter(
+        options["format"], rename_fields=options["rename_fields"], datefmt=options["datefmt"]
+    )
     record = logging.LogRecord("streaming", logging.WARNING, __file__, 1, "stream %s offline", ("abc",), None)
     record.trace = "projects/p/traces/123"
 

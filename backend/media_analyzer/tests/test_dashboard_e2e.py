@@ -62,15 +62,23 @@ def test_overlay_boxes_follow_the_moving_logo_and_its_exposure_shows_live(platfo
     base, rtmp_port = platform
     session, headers = signed_in(base)
     brand = session.post(f"{base}/api/brands/", json={"name": "Spotify"}, headers=headers).json()
-    session.post(f"{base}/api/brands/{brand['id']}/images/", files={"image": ("spotify.png", icon_png("spotify"))},
-                 headers=headers).raise_for_status()  # fmt: skip
-    stream = session.post(f"{base}/api/streams/", json={"name": "E2E logo", "enabled_analyzers": ["logos"]},
-                          headers=headers).json()  # fmt: skip
-    session.post(f"{base}/api/alerts/", json={"name": "Spotify on air", "brand": brand["id"], "condition": "appears",
-                                              "stream": stream["id"]}, headers=headers).raise_for_status()  # fmt: skip
+    session.post(
+        f"{base}/api/brands/{brand['id']}/images/",
+        files={"image": ("spotify.png", icon_png("spotify"))},
+        headers=headers,
+    ).raise_for_status()
+    stream = session.post(
+        f"{base}/api/streams/", json={"name": "E2E logo", "enabled_analyzers": ["logos"]}, headers=headers
+    ).json()
+    session.post(
+        f"{base}/api/alerts/",
+        json={"name": "Spotify on air", "brand": brand["id"], "condition": "appears", "stream": stream["id"]},
+        headers=headers,
+    ).raise_for_status()
     (tmp_path / "subject.png").write_bytes(icon_png("spotify", 200))  # transparent around the logo
-    (tmp_path / "subject.json").write_text(json.dumps({"kind": "logo", "box": [0, 0, 1, 1], "brand": "Spotify",
-                                                       "alert": "Spotify on air"}))  # fmt: skip
+    (tmp_path / "subject.json").write_text(
+        json.dumps({"kind": "logo", "box": [0, 0, 1, 1], "brand": "Spotify", "alert": "Spotify on air"})
+    )
 
     result = published_and_watched(base, rtmp_port, stream, tmp_path)
 
@@ -86,8 +94,9 @@ def test_overlay_boxes_follow_the_moving_logo_and_its_exposure_shows_live(platfo
 def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     base, rtmp_port = platform
     session, headers = signed_in(base)
-    stream = session.post(f"{base}/api/streams/", json={"name": "E2E", "enabled_analyzers": ["faces"]},
-                          headers=headers).json()  # fmt: skip
+    stream = session.post(
+        f"{base}/api/streams/", json={"name": "E2E", "enabled_analyzers": ["faces"]}, headers=headers
+    ).json()
     photo = data.astronaut()
     Image.fromarray(photo).save(tmp_path / "subject.png")
     (tmp_path / "subject.json").write_text(json.dumps({"kind": "face", "box": face_in_subject(photo)}))
@@ -104,13 +113,21 @@ def test_stream_page_badge_follows_the_publisher(platform):
     """The page is open before the publisher starts: its badge turns live, then offline again."""
     base, rtmp_port = platform
     session, headers = signed_in(base)
-    stream = session.post(f"{base}/api/streams/", json={"name": "E2E state", "analysis_enabled": False},
-                          headers=headers).json()  # fmt: skip
-    watcher = subprocess.Popen(["node", "e2e/stream-state.mjs", base, "admin", "e2e-admin-password", stream["id"]],
-                               cwd=FRONTEND, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    stream = session.post(
+        f"{base}/api/streams/", json={"name": "E2E state", "analysis_enabled": False}, headers=headers
+    ).json()
+    watcher = subprocess.Popen(
+        ["node", "e2e/stream-state.mjs", base, "admin", "e2e-admin-password", stream["id"]],
+        cwd=FRONTEND,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     publisher = None
     try:
-        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, watcher.stderr.read()
+        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, (
+            watcher.stderr.read()
+        )
         publisher = subprocess.Popen(
             [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi",
              "-i", "testsrc2=size=640x360:rate=30", "-t", "8", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
@@ -121,7 +138,9 @@ def test_stream_page_badge_follows_the_publisher(platform):
         assert json.loads(watcher.stdout.readline() or "null") == {"badge": "live", "live": True}, watcher.stderr.read()
         assert publisher.poll() is None, "the badge turned live only after the publisher had stopped"
         assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
-        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, watcher.stderr.read()
+        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, (
+            watcher.stderr.read()
+        )
         assert watcher.wait(timeout=30) == 0, watcher.stderr.read()
     finally:
         for process in (watcher, publisher):

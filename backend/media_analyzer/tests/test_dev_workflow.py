@@ -12,15 +12,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 MAKE = shutil.which("make")
-EVERYDAY = {"help", "run", "test", "test-services", "dev", "up", "logs", "down", "restart", "re",
+EVERYDAY = {"help", "run", "test", "test-services", "check", "dev", "up", "logs", "down", "restart", "re",
             "kind-up", "kind-load", "kind-apply", "kind-down"}  # fmt: skip
 
 
 def _help_targets() -> list[str]:
     if MAKE is None:
         return []
-    out = subprocess.run([MAKE, "--no-print-directory", "help"], cwd=REPO, capture_output=True, text=True,
-                         check=True, timeout=30).stdout  # fmt: skip
+    out = subprocess.run(
+        [MAKE, "--no-print-directory", "help"], cwd=REPO, capture_output=True, text=True, check=True, timeout=30
+    ).stdout
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
@@ -52,10 +53,18 @@ def test_make_target_dry_runs(target):
 
 
 @needs_make
-@pytest.mark.parametrize(("target", "command"), [
-    ("run", "scripts/run"), ("test", "scripts/test"), ("test-services", "scripts/test --services"),
-    ("dev", "scripts/dev"), ("re", "up -d --build"), ("kind-apply", "apply -k var/kind"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("target", "command"),
+    [
+        ("run", "scripts/run"),
+        ("test", "scripts/test"),
+        ("test-services", "scripts/test --services"),
+        ("check", "scripts/check"),
+        ("dev", "scripts/dev"),
+        ("re", "up -d --build"),
+        ("kind-apply", "apply -k var/kind"),
+    ],
+)
 def test_make_target_runs_its_command(target, command):
     out = subprocess.run([MAKE, "-n", target], cwd=REPO, capture_output=True, text=True, timeout=30).stdout
 
@@ -93,7 +102,9 @@ def test_compose_is_valid_under_every_profile():
 
 
 def test_dev_override_publishes_postgres_and_redis_on_loopback_only():
-    result = _compose("-p", "media-analyzer-dev", "config", "--format", "json", files=("compose.yaml", "compose.dev.yaml"))
+    result = _compose(
+        "-p", "media-analyzer-dev", "config", "--format", "json", files=("compose.yaml", "compose.dev.yaml")
+    )
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
 
@@ -111,14 +122,20 @@ def test_kind_loads_the_images_compose_builds():
     built = json.loads(_compose("config", "--format", "json").stdout)["services"]
 
     assert images == {built["web"]["image"], built["nginx"]["image"]}
-    k8s_images = set(re.findall(r"image: (media-analyzer/\S+)", "".join(
-        path.read_text() for path in (REPO / "k8s" / "base").glob("*.yaml"))))  # fmt: skip
+    k8s_images = set(
+        re.findall(
+            r"image: (media-analyzer/\S+)", "".join(path.read_text() for path in (REPO / "k8s" / "base").glob("*.yaml"))
+        )
+    )
     assert k8s_images == images
 
 
 def test_dockerignore_keeps_local_state_out_of_the_build_context():
-    entries = {line.strip().rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}  # fmt: skip
+    entries = {
+        line.strip().rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
 
     required = {".venv", "var", ".git", "frontend/dist", ".hypothesis", "artifacts", "staticfiles"}
     assert required <= entries, required - entries

@@ -74,8 +74,9 @@ def test_a_registered_segment_is_handed_on_only_at_commit(stream, recorded, djan
     from streaming.services import segment_register
 
     with django_capture_on_commit_callbacks() as callbacks:
-        segment = segment_register(stream_id=stream.pk, seq=0, name="segments/0.ts", duration=2.0,
-                                   program_date_time=timezone.now(), size=1)  # fmt: skip
+        segment = segment_register(
+            stream_id=stream.pk, seq=0, name="segments/0.ts", duration=2.0, program_date_time=timezone.now(), size=1
+        )
         assert recorded == []
 
     assert len(callbacks) == 1
@@ -89,8 +90,15 @@ def test_an_exposure_failure_never_fails_the_segment(stream, monkeypatch, caplog
     from ai_processing import pipeline
     from streaming.models import MediaSegment
 
-    segment = MediaSegment.objects.create(stream=stream, seq=0, file="segments/0.ts", duration=2.0, start_pts=0.0,
-                                          bytes=1, program_date_time=timezone.now() - timedelta(seconds=2))  # fmt: skip
+    segment = MediaSegment.objects.create(
+        stream=stream,
+        seq=0,
+        file="segments/0.ts",
+        duration=2.0,
+        start_pts=0.0,
+        bytes=1,
+        program_date_time=timezone.now() - timedelta(seconds=2),
+    )
     handed = []
 
     def broken(event):

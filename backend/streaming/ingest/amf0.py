@@ -68,7 +68,7 @@ def _string(data: bytes, offset: int, width: int) -> tuple[str, int]:
 
 
 def _properties(data: bytes, offset: int, depth: int) -> tuple[dict, int]:
-    result = {}
+    result: dict[str, Any] = {}
     while True:
         key, offset = _string(data, offset, 2)
         if not key and _take(data, offset, 1)[0] == OBJECT_END:

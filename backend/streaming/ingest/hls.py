@@ -43,9 +43,11 @@ class HlsMuxer:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+            *self.command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        )
         self._stderr = asyncio.create_task(self._log_stderr())
         await self._write(HEADER)
 
@@ -54,6 +56,7 @@ class HlsMuxer:
         await self._write(flv_tag(tag_type, timestamp_ms, payload))
 
     async def _write(self, data: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None  # start() ran
         self.process.stdin.write(data)
         await asyncio.wait_for(self.process.stdin.drain(), WRITE_TIMEOUT_S)
 
@@ -62,10 +65,11 @@ class HlsMuxer:
         if self._closed:
             return
         self._closed = True
+        assert self.process is not None and self.process.stdin is not None  # start() ran
         try:
             self.process.stdin.close()
             await asyncio.wait_for(self.process.wait(), EXIT_TIMEOUT_S)
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             logger.warning("hls muxer did not exit in %s s; killed", EXIT_TIMEOUT_S)
             self.process.kill()
             await self.process.wait()
@@ -74,5 +78,6 @@ class HlsMuxer:
             await self.on_closed()
 
     async def _log_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None  # start() ran
         async for line in self.process.stderr:
             logger.warning("ffmpeg: %s", line.decode(errors="replace").rstrip())

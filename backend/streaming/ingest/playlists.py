@@ -47,14 +47,17 @@ def rolling_view(text: str, keep: int) -> str:
     lines = text.splitlines()
     if "#EXT-X-ENDLIST" in lines:
         return text
-    header = [l for l in lines if l.startswith("#EXTM3U") or l.startswith("#EXT-X-VERSION")
-              or l.startswith("#EXT-X-TARGETDURATION") or l.startswith("#EXT-X-INDEPENDENT-SEGMENTS")]  # fmt: skip
+    header = [
+        line
+        for line in lines
+        if line.startswith(("#EXTM3U", "#EXT-X-VERSION", "#EXT-X-TARGETDURATION", "#EXT-X-INDEPENDENT-SEGMENTS"))
+    ]
     blocks, current = [], []
     for line in lines:
         if line.startswith(("#EXTINF", "#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-DISCONTINUITY")):
             current.append(line)
         elif line and not line.startswith("#"):
-            blocks.append((int(SEGMENT_NAME.match(line).group(1)) if SEGMENT_NAME.match(line) else 0, [*current, line]))
+            blocks.append((int(named.group(1)) if (named := SEGMENT_NAME.match(line)) else 0, [*current, line]))
             current = []
     kept = blocks[-keep:]
     media_sequence = kept[0][0] if kept else 0

@@ -6,12 +6,14 @@ once across restarts: a restarted watcher catches up from the playlists on disk.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
 from django.db import close_old_connections
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from streaming.ingest.playlists import PLAYLIST_NAME, playlist_entries
 from streaming.models import MediaSegment
@@ -29,18 +31,20 @@ def playlist_sync(playlist: Path, media_root: Path) -> int:
     if not entries:
         return 0
     stream_id = playlist.parent.name
-    known = set(
-        MediaSegment.objects.filter(stream_id=stream_id, seq__gte=entries[0].seq).values_list("seq", flat=True)
-    )
+    known = set(MediaSegment.objects.filter(stream_id=stream_id, seq__gte=entries[0].seq).values_list("seq", flat=True))
     registered = 0
     for entry in entries:
         path = playlist.parent / entry.uri
         if entry.seq in known or not path.is_file():
             continue
         segment = segment_register(
-            stream_id=stream_id, seq=entry.seq, name=str(path.relative_to(media_root)), duration=entry.duration,
-            program_date_time=entry.program_date_time, size=path.stat().st_size,
-        )  # fmt: skip
+            stream_id=stream_id,
+            seq=entry.seq,
+            name=str(path.relative_to(media_root)),
+            duration=entry.duration,
+            program_date_time=entry.program_date_time,
+            size=path.stat().st_size,
+        )
         registered += segment is not None
     return registered
 
@@ -48,7 +52,7 @@ def playlist_sync(playlist: Path, media_root: Path) -> int:
 class PlaylistWatcher(FileSystemEventHandler):
     def __init__(self, hls_root: Path, media_root: Path, catch_up_hours: float) -> None:
         self.hls_root, self.media_root, self.catch_up_hours = hls_root, media_root, catch_up_hours
-        self.observer: Observer | None = None
+        self.observer: BaseObserver | None = None
         self.failed: set[Path] = set()  # playlists whose last sync raised (retry_failed)
 
     def start(self) -> None:
@@ -76,7 +80,7 @@ class PlaylistWatcher(FileSystemEventHandler):
             self.sync(playlist)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        path = Path(getattr(event, "dest_path", "") or event.src_path)
+        path = Path(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
         if event.event_type in ("moved", "created", "modified", "closed") and PLAYLIST_NAME.match(path.name):
             self.sync(path)
 

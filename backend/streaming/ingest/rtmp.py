@@ -13,8 +13,9 @@ import asyncio
 import logging
 import os
 import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 from streaming.ingest import amf0
 
@@ -106,12 +107,13 @@ class RtmpServer:
             await self._server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = "%s:%s" % writer.get_extra_info("peername", ("?", 0))[:2]
+        peer = "{}:{}".format(*writer.get_extra_info("peername", ("?", 0))[:2])
         if len(self.connections) >= self.limits.max_connections:
             logger.warning("rtmp %s refused: %d connections already", peer, len(self.connections))
             writer.close()
             return
         task = asyncio.current_task()
+        assert task is not None  # asyncio.start_server runs each connection in a task
         self.connections[task] = connection = _Connection(reader, writer, peer, self.authorize, self.limits)
         try:
             await connection.run()
@@ -150,7 +152,7 @@ class _Connection:
             await asyncio.wait_for(self._until_published(), self.limits.publish_timeout_s)
             while not self.done:
                 await self._dispatch(await self._read_message())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("rtmp %s closed: timed out (%s)", self.peer, "publishing" if self.sink else "before publish")
         except (asyncio.IncompleteReadError, ConnectionError):
             logger.info("rtmp %s disconnected", self.peer)
@@ -249,9 +251,9 @@ class _Connection:
             extended = struct.unpack(">I", await self._read(4))[0]
             time_field = extended if time_field is not None else time_field
         if fmt == 0:
-            state.timestamp, state.delta = time_field, 0
+            state.timestamp, state.delta = time_field, 0  # type: ignore[assignment]  # fmt 0-2 carry a time
         elif fmt in (1, 2):
-            state.delta = time_field
+            state.delta = time_field  # type: ignore[assignment]
             state.timestamp = (state.timestamp + state.delta) & 0xFFFFFFFF
         elif starts_message:
             state.timestamp = (state.timestamp + state.delta) & 0xFFFFFFFF
@@ -270,7 +272,9 @@ class _Connection:
         elif kind == SET_CHUNK_SIZE:
             size = struct.unpack(">I", message.payload[:4].rjust(4, b"\0"))[0] & 0x7FFFFFFF
             if not self.limits.min_chunk_size <= size <= self.limits.max_chunk_size:
-                raise ProtocolError(f"chunk size {size} outside {self.limits.min_chunk_size}..{self.limits.max_chunk_size}")
+                raise ProtocolError(
+                    f"chunk size {size} outside {self.limits.min_chunk_size}..{self.limits.max_chunk_size}"
+                )
             self.chunk_size = size
         elif kind == ABORT:
             state = self.streams.get(struct.unpack(">I", message.payload[:4].rjust(4, b"\0"))[0])
@@ -316,7 +320,12 @@ class _Connection:
             "_result",
             txn,
             {"fmsVer": "FMS/3,5,7,7009", "capabilities": 31.0},
-            {"level": "status", "code": "NetConnection.Connect.Success", "description": "Connected.", "objectEncoding": 0.0},
+            {
+                "level": "status",
+                "code": "NetConnection.Connect.Success",
+                "description": "Connected.",
+                "objectEncoding": 0.0,
+            },
         )
 
     async def _publish(self, name: str) -> None:

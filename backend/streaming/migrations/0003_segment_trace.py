@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('streaming', '0002_segment_storage'),
+        ("streaming", "0002_segment_storage"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mediasegment',
-            name='trace',
-            field=models.JSONField(blank=True, default=dict, help_text='Seconds in each pipeline stage: close (last frame to registered), queue, decode, analyze:<analyzer>, store (stored and sent), and total (last frame to sent).'),
+            model_name="mediasegment",
+            name="trace",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
+            ),
         ),
     ]

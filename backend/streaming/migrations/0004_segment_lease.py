@@ -4,20 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('streaming', '0003_segment_trace'),
+        ("streaming", "0003_segment_trace"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mediasegment',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Jobs that took the segment and stopped without finishing it (their lease ran out).'),
+            model_name="mediasegment",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Jobs that took the segment and stopped without finishing it (their lease ran out).",
+            ),
         ),
         migrations.AddField(
-            model_name='mediasegment',
-            name='lease_until',
-            field=models.DateTimeField(blank=True, help_text='analyzing: the job holding the segment renews this while it runs; pending: when the sweep dispatches it again. Empty while a segment waits for its logo recheck, and once it is final.', null=True),
+            model_name="mediasegment",
+            name="lease_until",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="analyzing: the job holding the segment renews this while it runs; pending: when the sweep dispatches it again. Empty while a segment waits for its logo recheck, and once it is final.",
+                null=True,
+            ),
         ),
     ]

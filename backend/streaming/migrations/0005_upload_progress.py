@@ -4,25 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('streaming', '0004_segment_lease'),
+        ("streaming", "0004_segment_lease"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='stream',
-            name='status_reason',
-            field=models.TextField(blank=True, help_text='Why the stream failed (an upload that could not be remuxed).'),
+            model_name="stream",
+            name="status_reason",
+            field=models.TextField(
+                blank=True, help_text="Why the stream failed (an upload that could not be remuxed)."
+            ),
         ),
         migrations.AddField(
-            model_name='stream',
-            name='upload_progress',
-            field=models.FloatField(blank=True, help_text='Uploads: how much of the video is remuxed to segments, 0 to 1; empty otherwise.', null=True),
+            model_name="stream",
+            name="upload_progress",
+            field=models.FloatField(
+                blank=True,
+                help_text="Uploads: how much of the video is remuxed to segments, 0 to 1; empty otherwise.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='stream',
-            name='status',
-            field=models.CharField(choices=[('offline', 'Offline'), ('live', 'Live'), ('ended', 'Ended'), ('processing', 'Processing'), ('failed', 'Failed')], default='offline', max_length=10),
+            model_name="stream",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("offline", "Offline"),
+                    ("live", "Live"),
+                    ("ended", "Ended"),
+                    ("processing", "Processing"),
+                    ("failed", "Failed"),
+                ],
+                default="offline",
+                max_length=10,
+            ),
         ),
     ]

@@ -33,7 +33,7 @@ class LiveIngest:
     def run(self, coroutine, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
-    def events(self, stream_id) -> "EventListener":
+    def events(self, stream_id) -> EventListener:
         return EventListener(self, stream_id)
 
 
@@ -53,7 +53,7 @@ class EventListener:
 
     def wait_for(self, predicate, timeout: float = 30) -> tuple[dict, list[dict]]:
         """The first event matching `predicate`, and every event seen before it."""
-        seen = []
+        seen: list[dict] = []
         while True:
             event = self.next(timeout)
             if predicate(event):
@@ -102,6 +102,7 @@ def gstreamer_publisher(url: str, seconds: float) -> subprocess.Popen:
         f"! flvmux streamable=true name=mux ! rtmp2sink location={url} "
         f"audiotestsrc num-buffers={int(seconds * 47)} is-live=true ! audioconvert ! voaacenc ! aacparse ! mux."
     )
+    assert GST_LAUNCH, "gst-launch-1.0 is not installed"
     return subprocess.Popen(
         [GST_LAUNCH, "-q", *pipeline.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

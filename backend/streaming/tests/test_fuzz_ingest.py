@@ -17,9 +17,18 @@ from hypothesis import strategies as st
 from media_analyzer.tests.fuzzing import FUZZ, mutated
 from streaming.ingest import amf0
 from streaming.ingest.rtmp import (
-    AUDIO, COMMAND_AMF0, DATA_AMF0, HANDSHAKE_SIZE, SET_CHUNK_SIZE, USER_CONTROL, VIDEO, WINDOW_ACK,
-    Refusal, RtmpLimits, _Connection,
-)  # fmt: skip
+    AUDIO,
+    COMMAND_AMF0,
+    DATA_AMF0,
+    HANDSHAKE_SIZE,
+    SET_CHUNK_SIZE,
+    USER_CONTROL,
+    VIDEO,
+    WINDOW_ACK,
+    Refusal,
+    RtmpLimits,
+    _Connection,
+)
 
 KEY = "sk_fuzz"
 LIMITS = RtmpLimits(max_message_size=1 << 20, max_pending_bytes=2 << 20)
@@ -96,13 +105,13 @@ def run_connection(data: bytes) -> _Connection:
 # --- a valid publish, built with the server's own chunk writer and AMF0 encoder
 def _chunks(messages, chunk_size=128) -> bytes:
     """(csid, type, stream id, payload) messages as fmt 0 + fmt 3 chunks, by `_Connection._send`."""
-    connection = _Connection(None, None, "", None, LIMITS)
+    connection = _Connection(None, None, "", None, LIMITS)  # type: ignore[arg-type]
     out = bytearray()
 
     async def write(data):
         out.extend(data)
 
-    connection._write = write
+    connection._write = write  # type: ignore[method-assign]
     connection.out_chunk_size = chunk_size
     for message in messages:
         _LOOP.run_until_complete(connection._send(*message))
@@ -125,20 +134,37 @@ VIDEO_TAG = b"\x17\x01\x00\x00\x00" + bytes(range(256)) + b"\x00" * 60  # 321 by
 METADATA = amf0.encode("@setDataFrame", "onMetaData") + amf0.encode_ecma_array(
     {"width": 1280.0, "height": 720.0, "videocodecid": 7.0, "encoder": "obs", "stereo": True}
 )
-VALID_PUBLISH = HANDSHAKE + _chunks([
-    (3, COMMAND_AMF0, 0, amf0.encode("connect", 1.0, {"app": "live", "type": "nonprivate", "tcUrl": "rtmp://h/live"})),
-    (2, WINDOW_ACK, 0, struct.pack(">I", 300)),
-    (3, COMMAND_AMF0, 0, amf0.encode("releaseStream", 2.0, None, KEY)),
-    (3, COMMAND_AMF0, 0, amf0.encode("FCPublish", 3.0, None, KEY)),
-    (3, COMMAND_AMF0, 0, amf0.encode("createStream", 4.0, None)),
-    (4, COMMAND_AMF0, 1, amf0.encode("publish", 5.0, None, KEY, "live")),
-    (4, DATA_AMF0, 1, METADATA),
-    (6, VIDEO, 1, VIDEO_TAG),
-    (2, USER_CONTROL, 0, b"\x00\x06\x00\x00\x00\x2a"),
-    (2, SET_CHUNK_SIZE, 0, struct.pack(">I", 256)),
-]) + _chunk(1, 6, 33, VIDEO_TAG[:256], length=len(VIDEO_TAG)) + b"\xc6" + VIDEO_TAG[256:] + _chunk(2, 6, 0xFFFFFF + 5, b"") + (
-    VIDEO_TAG[:256] + b"\xc6" + struct.pack(">I", 0xFFFFFF + 5) + VIDEO_TAG[256:]
-) + _chunks([(7, AUDIO, 1, b"\xaf\x01" + b"\x21" * 40), (4, COMMAND_AMF0, 1, amf0.encode("FCUnpublish", 6.0, None, KEY))], 256)
+VALID_PUBLISH = (
+    HANDSHAKE
+    + _chunks(
+        [
+            (
+                3,
+                COMMAND_AMF0,
+                0,
+                amf0.encode("connect", 1.0, {"app": "live", "type": "nonprivate", "tcUrl": "rtmp://h/live"}),
+            ),
+            (2, WINDOW_ACK, 0, struct.pack(">I", 300)),
+            (3, COMMAND_AMF0, 0, amf0.encode("releaseStream", 2.0, None, KEY)),
+            (3, COMMAND_AMF0, 0, amf0.encode("FCPublish", 3.0, None, KEY)),
+            (3, COMMAND_AMF0, 0, amf0.encode("createStream", 4.0, None)),
+            (4, COMMAND_AMF0, 1, amf0.encode("publish", 5.0, None, KEY, "live")),
+            (4, DATA_AMF0, 1, METADATA),
+            (6, VIDEO, 1, VIDEO_TAG),
+            (2, USER_CONTROL, 0, b"\x00\x06\x00\x00\x00\x2a"),
+            (2, SET_CHUNK_SIZE, 0, struct.pack(">I", 256)),
+        ]
+    )
+    + _chunk(1, 6, 33, VIDEO_TAG[:256], length=len(VIDEO_TAG))
+    + b"\xc6"
+    + VIDEO_TAG[256:]
+    + _chunk(2, 6, 0xFFFFFF + 5, b"")
+    + (VIDEO_TAG[:256] + b"\xc6" + struct.pack(">I", 0xFFFFFF + 5) + VIDEO_TAG[256:])
+    + _chunks(
+        [(7, AUDIO, 1, b"\xaf\x01" + b"\x21" * 40), (4, COMMAND_AMF0, 1, amf0.encode("FCUnpublish", 6.0, None, KEY))],
+        256,
+    )
+)
 
 
 def test_the_valid_publish_publishes():
@@ -176,7 +202,9 @@ amf0_values = st.recursive(
     max_leaves=12,
 )
 amf0_bytes_inputs = st.binary(max_size=512)
-amf0_mutated_inputs = st.lists(amf0_values, min_size=1, max_size=4).flatmap(lambda values: mutated(amf0.encode(*values)))
+amf0_mutated_inputs = st.lists(amf0_values, min_size=1, max_size=4).flatmap(
+    lambda values: mutated(amf0.encode(*values))
+)
 
 
 def check_amf0_round_trip(values: list) -> None:
@@ -198,14 +226,16 @@ def _same(a, b) -> bool:
 # 65535 bytes, sent back to the publisher (a command's transaction id) or re-encoded (metadata),
 # escaped `_Connection.run` as TypeError / struct.error.
 LIST_TXN = HANDSHAKE + _chunks([(3, COMMAND_AMF0, 0, amf0.encode("createStream") + b"\x0a\x00\x00\x00\x00")])
-LIST_IN_METADATA = HANDSHAKE + _chunks([
-    (3, COMMAND_AMF0, 0, amf0.encode("connect", 1.0, {"app": "live"})),
-    (4, COMMAND_AMF0, 1, amf0.encode("publish", 5.0, None, KEY)),
-    (4, DATA_AMF0, 1, amf0.encode("onMetaData") + b"\x08\x00\x00\x00\x01\x00\x01k\x0a\x00\x00\x00\x00\x00\x00\x09"),
-])
-GROWN_STRING_TXN = HANDSHAKE + _chunks([
-    (3, COMMAND_AMF0, 0, amf0.encode("FCPublish") + b"\x0c" + struct.pack(">I", 30000) + b"\xff" * 30000)
-], 4096)
+LIST_IN_METADATA = HANDSHAKE + _chunks(
+    [
+        (3, COMMAND_AMF0, 0, amf0.encode("connect", 1.0, {"app": "live"})),
+        (4, COMMAND_AMF0, 1, amf0.encode("publish", 5.0, None, KEY)),
+        (4, DATA_AMF0, 1, amf0.encode("onMetaData") + b"\x08\x00\x00\x00\x01\x00\x01k\x0a\x00\x00\x00\x00\x00\x00\x09"),
+    ]
+)
+GROWN_STRING_TXN = HANDSHAKE + _chunks(
+    [(3, COMMAND_AMF0, 0, amf0.encode("FCPublish") + b"\x0c" + struct.pack(">I", 30000) + b"\xff" * 30000)], 4096
+)
 
 
 @FUZZ

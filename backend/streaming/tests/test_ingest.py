@@ -10,16 +10,19 @@ import time
 import av
 import pytest
 
+from streaming.ingest import sessions as ingest_sessions
 from streaming.ingest.playlists import newest_playlist, playlist_entries
 from streaming.ingest.rtmp import RtmpLimits
-from streaming.models import MediaSegment, Stream
-from streaming.ingest import sessions as ingest_sessions
 from streaming.ingest.sessions import IngestSessions, LiveSession
+from streaming.models import MediaSegment, Stream
 from streaming.selectors import publish_revocations
 from streaming.services import stream_create, stream_delete, stream_rotate_key, stream_update
 from streaming.tests.live import (
-    ffmpeg_publisher, gstreamer_publisher, start_live_ingest, stop_live_ingest,
-)  # fmt: skip
+    ffmpeg_publisher,
+    gstreamer_publisher,
+    start_live_ingest,
+    stop_live_ingest,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -88,9 +91,14 @@ def assert_metrics_after_a_stream(stream, make_user):
     client = APIClient()
     client.force_authenticate(make_user("operator", is_staff=True))
     text = client.get("/api/metrics").content.decode()
-    for series in ("media_analyzer_stage_seconds_count{stage=\"analyze:visual\"}", "media_analyzer_frames_analysed_total",
-                   "media_analyzer_segments{state=", "media_analyzer_queue_depth{queue=\"realtime\"}",
-                   "media_analyzer_websocket_clients", f"media_analyzer_ingest_bytes_total{{stream=\"{stream.id}\"}}"):
+    for series in (
+        'media_analyzer_stage_seconds_count{stage="analyze:visual"}',
+        "media_analyzer_frames_analysed_total",
+        "media_analyzer_segments{state=",
+        'media_analyzer_queue_depth{queue="realtime"}',
+        "media_analyzer_websocket_clients",
+        f'media_analyzer_ingest_bytes_total{{stream="{stream.id}"}}',
+    ):
         assert series in text, series
     assert APIClient().get("/api/metrics").status_code in (401, 403)
 
@@ -245,8 +253,10 @@ def test_publish_revocations_names_why_each_revoked_publish_must_end(make_stream
     stream_delete(stream=deleted)
 
     assert publish_revocations(authorised) == {
-        rotated.id: "key rotated", disabled.id: "ingest disabled", deleted_id: "stream deleted",
-    }  # fmt: skip
+        rotated.id: "key rotated",
+        disabled.id: "ingest disabled",
+        deleted_id: "stream deleted",
+    }
 
 
 def test_the_revocation_check_survives_a_failing_pass(monkeypatch, tmp_path):

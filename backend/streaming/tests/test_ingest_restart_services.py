@@ -26,7 +26,9 @@ def closed_segments(data_dir: Path) -> set[int]:
 
 # Open finding: in two full services-suite runs one segment of the second publish (seq 5,
 # listed in a playlist) was never registered; alone, the test passed four times in four.
-@pytest.mark.xfail(strict=False, reason="a closed segment is sometimes never registered after an ingest restart (under investigation)")
+@pytest.mark.xfail(
+    strict=False, reason="a closed segment is sometimes never registered after an ingest restart (under investigation)"
+)
 def test_an_ingest_killed_mid_publish_loses_no_segment_and_analyses_each_once(tmp_path, stream_with_key):
     stream, key = stream_with_key
     stream.enabled_analyzers, stream.processing_mode, stream.sampling_fps = ["text"], "batch", 1
@@ -43,16 +45,19 @@ def test_an_ingest_killed_mid_publish_loses_no_segment_and_analyses_each_once(tm
         stop(ingest, signal.SIGKILL)  # the ingest and its muxer, mid-publish
         assert publisher.wait(timeout=30) != 0  # its connection dropped
 
-        ingest, rtmp = start_ingest(tmp_path, url, HLS_SEGMENT_SECONDS="1")  # marks the stream offline, catches up, sweeps
+        # The new ingest marks the stream offline, catches up, sweeps.
+        ingest, rtmp = start_ingest(tmp_path, url, HLS_SEGMENT_SECONDS="1")
         processes[-1] = ingest
         publisher = ffmpeg_publisher(f"rtmp://127.0.0.1:{rtmp}/live/{key}", 5, size="640x360")
         assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
         closed = closed_segments(tmp_path)
         registered = segments.values_list("seq", flat=True)
         assert until(lambda: closed <= set(registered), 30), (
-            f"never registered: {closed - set(registered)}\n{(tmp_path / 'ingest.log').read_text()[-4000:]}")
+            f"never registered: {closed - set(registered)}\n{(tmp_path / 'ingest.log').read_text()[-4000:]}"
+        )
         assert until(lambda: not segments.exclude(state="done").exists(), 120), (
-            f"not analysed: {list(segments.exclude(state='done').values_list('seq', 'state', 'state_reason'))}")
+            f"not analysed: {list(segments.exclude(state='done').values_list('seq', 'state', 'state_reason'))}"
+        )
     finally:
         for process in reversed(processes):
             stop(process, signal.SIGKILL)

@@ -50,8 +50,9 @@ def state_messages(monkeypatch):
     from streaming import uploads
 
     sent, send = [], uploads.broadcast_on_commit
-    monkeypatch.setattr(uploads, "broadcast_on_commit", lambda stream_id, message: (sent.append(message),
-                                                                                  send(stream_id, message)))  # fmt: skip
+    monkeypatch.setattr(
+        uploads, "broadcast_on_commit", lambda stream_id, message: (sent.append(message), send(stream_id, message))
+    )
     return sent
 
 
@@ -63,7 +64,10 @@ def test_an_upload_becomes_registered_hls_segments(api, media, tmp_path, suffix)
 
     assert response.status_code == 202, response.data
     assert (response.data["status"], response.data["upload_progress"], response.data["status_reason"]) == (
-        "processing", 0.0, "")  # fmt: skip
+        "processing",
+        0.0,
+        "",
+    )
     stream = remuxed(response.data["id"])
     assert (stream.status, stream.processing_mode, stream.ingest_enabled) == ("ended", "batch", False)
     assert (stream.upload_progress, stream.status_reason) == (1.0, "")
@@ -81,12 +85,36 @@ def test_an_upload_becomes_registered_hls_segments(api, media, tmp_path, suffix)
     [
         ("notes.mp4", lambda tmp: b"this is not a video at all" * 100, "not a readable video"),
         ("truncated.mp4", lambda tmp: encode(tmp / "t.mp4", "-c:v", "libx264")[:3000], "not a readable video"),
-        ("sound.mp4", lambda tmp: subprocess.run([FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i", "sine", "-t", "1",
-                                                  "-c:a", "aac", str(tmp / "a.mp4")], check=True) and
-                                  (tmp / "a.mp4").read_bytes(), "no video"),  # fmt: skip
+        (
+            "sound.mp4",
+            lambda tmp: (
+                subprocess.run(
+                    [
+                        FFMPEG,
+                        "-loglevel",
+                        "error",
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        "sine",
+                        "-t",
+                        "1",
+                        "-c:a",
+                        "aac",
+                        str(tmp / "a.mp4"),
+                    ],
+                    check=True,
+                )
+                and (tmp / "a.mp4").read_bytes()
+            ),
+            "no video",
+        ),
         ("clip.avi", lambda tmp: encode(tmp / "c.avi", "-c:v", "mpeg4"), "container"),
-        ("vp9.mkv", lambda tmp: encode(tmp / "v.mkv", "-c:v", "libvpx-vp9", "-deadline", "realtime", seconds=1),
-         "codec vp9"),
+        (
+            "vp9.mkv",
+            lambda tmp: encode(tmp / "v.mkv", "-c:v", "libvpx-vp9", "-deadline", "realtime", seconds=1),
+            "codec vp9",
+        ),
     ],
 )
 def test_a_bad_upload_gets_400_with_the_reason_and_leaves_nothing(api, media, tmp_path, name, make, reason):
@@ -114,8 +142,7 @@ def test_the_remux_reports_its_progress_over_the_socket_and_the_api(api, media, 
     assert (shown["status"], shown["upload_progress"], shown["status_reason"]) == ("ended", 1.0, "")
 
 
-def test_a_file_cut_off_mid_stream_passes_the_checks_then_fails_with_the_reason(api, media, tmp_path,
-                                                                                  state_messages):  # fmt: skip
+def test_a_file_cut_off_mid_stream_passes_the_checks_then_fails_with_the_reason(api, media, tmp_path, state_messages):
     """Its index (moved to the front) still says 5 s, so the probe accepts it; the remux
     then finds the data cut off: the stream fails, and neither upload nor segments stay."""
     content = encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac", "-movflags", "+faststart")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -48,19 +48,24 @@ class CloudVisionAnalyzer(Analyzer):
         found: list[list[Finding]] = []
         for start in range(0, len(frames), MAX_IMAGES_PER_REQUEST):
             batch = frames[start : start + MAX_IMAGES_PER_REQUEST]
-            response = self.client.batch_annotate_images(requests=[self._request(f.image) for f in batch],
-                                                         timeout=TIMEOUT_S)  # fmt: skip
+            response = self.client.batch_annotate_images(
+                requests=[self._request(f.image) for f in batch], timeout=TIMEOUT_S
+            )
             found.extend(_findings(answer, frame.image.shape) for answer, frame in zip(response.responses, batch))
         return found
 
     def _request(self, image: np.ndarray):
-        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        ok, jpeg = cv2.imencode(
+            ".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+        )
         feature = self.vision.Feature
         return self.vision.AnnotateImageRequest(
             image=self.vision.Image(content=jpeg.tobytes()),
-            features=[feature(type_=feature.Type.LOGO_DETECTION, max_results=10),
-                      feature(type_=feature.Type.OBJECT_LOCALIZATION, max_results=20)],
-        )  # fmt: skip
+            features=[
+                feature(type_=feature.Type.LOGO_DETECTION, max_results=10),
+                feature(type_=feature.Type.OBJECT_LOCALIZATION, max_results=20),
+            ],
+        )
 
 
 def _findings(answer, shape) -> list[Finding]:
@@ -70,15 +75,25 @@ def _findings(answer, shape) -> list[Finding]:
         return []
     height, width = shape[:2]
     logos = [
-        Finding("logo", logo.description, float(logo.score),
-                _box([(v.x / width, v.y / height) for v in logo.bounding_poly.vertices]), {"source": "cloud"})
+        Finding(
+            "logo",
+            logo.description,
+            float(logo.score),
+            _box([(v.x / width, v.y / height) for v in logo.bounding_poly.vertices]),
+            {"source": "cloud"},
+        )
         for logo in answer.logo_annotations
-    ]  # fmt: skip
+    ]
     objects = [
-        Finding("object", item.name, float(item.score),
-                _box([(v.x, v.y) for v in item.bounding_poly.normalized_vertices]), {"source": "cloud"})
+        Finding(
+            "object",
+            item.name,
+            float(item.score),
+            _box([(v.x, v.y) for v in item.bounding_poly.normalized_vertices]),
+            {"source": "cloud"},
+        )
         for item in answer.localized_object_annotations
-    ]  # fmt: skip
+    ]
     return logos + objects
 
 

@@ -6,7 +6,7 @@ input pixels; class names and input size come from the model's own metadata."""
 from __future__ import annotations
 
 import ast
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -66,7 +66,7 @@ def letterbox(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, flo
     height, width = image.shape[:2]
     scale = min(size[0] / height, size[1] / width)
     new_h, new_w = round(height * scale), round(width * scale)
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
     top, left = (size[0] - new_h) // 2, (size[1] - new_w) // 2
     canvas = np.full((size[0], size[1], 3), LETTERBOX_FILL, dtype=np.uint8)
     canvas[top : top + new_h, left : left + new_w] = resized

@@ -13,7 +13,7 @@ Weights (an ONNX export of CLIP's two towers and its tokenizer, e.g. ViT-B/32):
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -97,8 +97,11 @@ class SceneAnalyzer(Analyzer):
         scale to 0..1, normalise; channels first."""
         height, width = image.shape[:2]
         scale = self.side / min(height, width)
-        resized = cv2.resize(image, (max(self.side, round(width * scale)), max(self.side, round(height * scale))),
-                             interpolation=cv2.INTER_CUBIC)  # fmt: skip
+        resized = cv2.resize(
+            image,
+            (max(self.side, round(width * scale)), max(self.side, round(height * scale))),
+            interpolation=cv2.INTER_CUBIC,
+        )
         top, left = (resized.shape[0] - self.side) // 2, (resized.shape[1] - self.side) // 2
         crop = resized[top : top + self.side, left : left + self.side].astype(np.float32) / 255
         return ((crop - MEAN) / STD).transpose(2, 0, 1)
@@ -108,8 +111,15 @@ def _brands_ranked(brands: tuple[BrandName, ...], probabilities: np.ndarray) -> 
     """The likeliest brands for the whole frame, each marked whether it beats "no logo".
     It classifies the frame and puts no box on it, so brand exposure does not count it."""
     order = np.argsort(-probabilities[:-1])[:TOP]
-    return [{"brand_id": brands[i].brand_id, "label": brands[i].name, "score": round(float(probabilities[i]), 4),
-             "above_no_logo": bool(probabilities[i] > probabilities[-1])} for i in order]  # fmt: skip
+    return [
+        {
+            "brand_id": brands[i].brand_id,
+            "label": brands[i].name,
+            "score": round(float(probabilities[i]), 4),
+            "above_no_logo": bool(probabilities[i] > probabilities[-1]),
+        }
+        for i in order
+    ]
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ rapidocr-onnxruntime). Heavy: batch mode runs it; brand names are matched afterw
 from __future__ import annotations
 
 import importlib.util
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

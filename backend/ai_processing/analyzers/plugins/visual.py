@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class VisualAnalyzer(Analyzer):
         for frame in frames:
             thumb = _thumbnail(frame.image)
             lab = rgb_to_lab(thumb.reshape(-1, 3))
-            motion = None if previous is None else float(np.abs(lab[:, 0] - previous).mean() / 100.0)
+            motion: float | None = None if previous is None else float(np.abs(lab[:, 0] - previous).mean() / 100.0)
             previous = lab[:, 0]
             extra = {
                 "brightness": round(float(lab[:, 0].mean() / 100.0), 4),

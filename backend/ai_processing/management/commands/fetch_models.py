@@ -13,9 +13,9 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -31,8 +31,12 @@ CLIP_VOCABULARY = "clip-server-0.8.3/clip_server/resources/bpe_simple_vocab_16e6
 def _clip_tokenizer_json(sdist: Path) -> bytes:
     from ai_processing.clip_tokenizer import clip_tokenizer_build
 
-    with tarfile.open(sdist) as archive, archive.extractfile(CLIP_VOCABULARY) as vocabulary:
-        return clip_tokenizer_build(vocabulary.read()).to_str().encode()
+    with tarfile.open(sdist) as archive:
+        vocabulary = archive.extractfile(CLIP_VOCABULARY)
+        if vocabulary is None:  # a member that is not a regular file
+            raise CommandError(f"{CLIP_VOCABULARY} is not a file in {sdist.name}")
+        with vocabulary:
+            return clip_tokenizer_build(vocabulary.read()).to_str().encode()
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Command(BaseCommand):
             staged = Path(scratch) / "download"
             spec = importlib.util.find_spec(source.package) if source.package else None
             if spec and spec.origin:
+                assert source.package_file, f"{name}: a package source names its file"
                 shutil.copyfile(Path(spec.origin).parent / source.package_file, staged)
                 origin = f"package {source.package}"
             elif offline:

@@ -207,7 +207,9 @@ export class Api {
 
   /** "Not this brand": the appearance leaves the exposure, its logo becomes a negative. */
   rejectAppearance(streamId: string, appearanceId: number): Promise<RejectResult> {
-    return firstValueFrom(this.http.post<RejectResult>(`/api/streams/${streamId}/appearances/${appearanceId}/reject/`, {}));
+    return firstValueFrom(
+      this.http.post<RejectResult>(`/api/streams/${streamId}/appearances/${appearanceId}/reject/`, {}),
+    );
   }
 
   /** "Missed here": the brand's logo is in the frame at that moment. */
@@ -216,15 +218,23 @@ export class Api {
   }
 
   exposure(id: string, range: TimeRange = {}): Promise<ExposureSummary> {
-    return firstValueFrom(this.http.get<ExposureSummary>(`/api/streams/${id}/exposure/`, { params: rangeParams(range) }));
+    return firstValueFrom(
+      this.http.get<ExposureSummary>(`/api/streams/${id}/exposure/`, { params: rangeParams(range) }),
+    );
   }
 
   appearances(id: string, range: TimeRange = {}): Promise<Appearance[]> {
-    return firstValueFrom(this.http.get<Appearance[]>(`/api/streams/${id}/appearances/`, { params: rangeParams(range) }));
+    return firstValueFrom(
+      this.http.get<Appearance[]>(`/api/streams/${id}/appearances/`, { params: rangeParams(range) }),
+    );
   }
 
   /** A download link: `exposure.csv`, `appearances.csv`, or the JSON endpoints. */
-  exportUrl(id: string, file: 'exposure.csv' | 'appearances.csv' | 'exposure/' | 'appearances/', range: TimeRange = {}): string {
+  exportUrl(
+    id: string,
+    file: 'exposure.csv' | 'appearances.csv' | 'exposure/' | 'appearances/',
+    range: TimeRange = {},
+  ): string {
     const query = new URLSearchParams(rangeParams(range)).toString();
     return `/api/streams/${id}/${file}${query ? '?' + query : ''}`;
   }

@@ -4,8 +4,15 @@ import { FrameTimeline } from './frame-timeline';
 
 function frame(pdt: string, label = 'cup'): AnalysisFrame {
   return {
-    type: 'analysis.frame', v: 1, stream_id: 's', segment_seq: 0, pts: 0, pdt,
-    detections: [{ analyzer: 'objects', kind: 'object', label, confidence: 0.9, box: { x: 0, y: 0, w: 0.5, h: 0.5 }, extra: {} }],
+    type: 'analysis.frame',
+    v: 1,
+    stream_id: 's',
+    segment_seq: 0,
+    pts: 0,
+    pdt,
+    detections: [
+      { analyzer: 'objects', kind: 'object', label, confidence: 0.9, box: { x: 0, y: 0, w: 0.5, h: 0.5 }, extra: {} },
+    ],
   };
 }
 const at = (iso: string) => Date.parse(iso);
@@ -40,11 +47,18 @@ describe('FrameTimeline', () => {
     expect(timeline.size).toBe(3000);
   });
 
-  it('keeps the other analyzers\' results when a job reports only its own', () => {
+  it("keeps the other analyzers' results when a job reports only its own", () => {
     const timeline = new FrameTimeline();
     const pdt = '2026-11-24T12:00:00.000Z';
     timeline.add({ ...frame(pdt, 'cup'), analyzers: ['faces', 'objects'] });
-    const visual = { analyzer: 'visual', kind: 'visual', label: 'frame', confidence: 1, box: { x: 0, y: 0, w: 1, h: 1 }, extra: {} };
+    const visual = {
+      analyzer: 'visual',
+      kind: 'visual',
+      label: 'frame',
+      confidence: 1,
+      box: { x: 0, y: 0, w: 1, h: 1 },
+      extra: {},
+    };
     const known = timeline.add({ ...frame(pdt), detections: [visual], analyzers: ['visual'] });
 
     expect(known.detections.map((d) => d.label).sort()).toEqual(['cup', 'frame']);

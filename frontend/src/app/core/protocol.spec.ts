@@ -7,7 +7,10 @@ describe('protocol types', () => {
   it('are generated from the current schema (run `npm run types` after changing it)', async () => {
     const root = process.cwd(); // ng test runs in frontend/
     const schema = JSON.parse(readFileSync(resolve(root, '../docs/protocol/messages.schema.json'), 'utf8'));
-    const generated = await compile(schema, 'ServerMessage', { unreachableDefinitions: true, cwd: resolve(root, '../docs/protocol') });
+    const generated = await compile(schema, 'ServerMessage', {
+      unreachableDefinitions: true,
+      cwd: resolve(root, '../docs/protocol'),
+    });
     const committed = readFileSync(resolve(root, 'src/app/core/protocol.generated.ts'), 'utf8');
 
     const body = (text: string) => text.slice(text.indexOf('export'));

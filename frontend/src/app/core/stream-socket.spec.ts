@@ -5,19 +5,32 @@ import type { AnalysisFrame } from './protocol';
 import { GAP_WAIT_MS, StreamSocket } from './stream-socket';
 
 const frame = (seq: number, pdt: string): AnalysisFrame => ({
-  type: 'analysis.frame', v: 1, seq, stream_id: 's', segment_seq: 0, pts: 0, pdt, detections: [],
+  type: 'analysis.frame',
+  v: 1,
+  seq,
+  stream_id: 's',
+  segment_seq: 0,
+  pts: 0,
+  pdt,
+  detections: [],
 });
 
 /** What the REST API holds: the frames the socket skipped among them. */
 const api = {
-  frames: vi.fn(async (_id: string, _since: Date, _until: Date) => [frame(1, '2026-11-24T12:00:01Z'), frame(1, '2026-11-24T12:00:02Z')]),
+  frames: vi.fn(async (_id: string, _since: Date, _until: Date) => [
+    frame(1, '2026-11-24T12:00:01Z'),
+    frame(1, '2026-11-24T12:00:02Z'),
+  ]),
   exposure: vi.fn(async () => ({ stream_id: 's', since: null, until: null, range_s: 0, brands: [] })),
   stream: vi.fn(async () => ({ status: 'live', live_since: '2026-11-24T12:00:00Z' })),
 };
 
 /** A live stream's snapshot whose last message was number `seq`. */
 const snapshot = (seq: number) => ({
-  type: 'snapshot' as const, v: 1 as const, seq, frames: [],
+  type: 'snapshot' as const,
+  v: 1 as const,
+  seq,
+  frames: [],
   stream: { type: 'stream.state' as const, v: 1 as const, stream_id: 's', status: 'live' as const, live_since: null },
 });
 
@@ -36,9 +49,23 @@ describe('StreamSocket.receive', () => {
     const socket = newSocket();
     const state = { type: 'stream.state', v: 1, stream_id: 's', status: 'offline', live_since: null } as const;
 
-    socket.receive({ type: 'snapshot', v: 1, seq: 0, stream: state, frames: [
-      { type: 'analysis.frame', v: 1, stream_id: 's', segment_seq: 0, pts: 0, pdt: '2026-11-24T12:00:00Z', detections: [] },
-    ] });
+    socket.receive({
+      type: 'snapshot',
+      v: 1,
+      seq: 0,
+      stream: state,
+      frames: [
+        {
+          type: 'analysis.frame',
+          v: 1,
+          stream_id: 's',
+          segment_seq: 0,
+          pts: 0,
+          pdt: '2026-11-24T12:00:00Z',
+          detections: [],
+        },
+      ],
+    });
     socket.receive({ ...state, status: 'live', live_since: '2026-11-24T12:00:00Z' });
 
     expect(socket.timeline.size).toBe(1);
@@ -48,15 +75,35 @@ describe('StreamSocket.receive', () => {
   it('keeps the running brand totals and the newest alerts first', () => {
     const socket = newSocket();
     const totals = {
-      brand_id: 1, brand: 'Acme', appearances: 2, screen_time_s: 12.5, share_of_screen_mean: 0.04,
-      share_of_screen_time_weighted: 0.01, share_of_screen_max: 0.06, heatmap: { grid: 3, cells: [1, 0, 0, 0, 0, 0, 0, 0, 0] },
-      prominence: 0.2, first_seen: '2026-11-24T12:00:00Z', last_seen: '2026-11-24T12:00:20Z',
-      confidence_mean: 0.8, confidence_max: 0.9, screen_time_by_source_s: { logo: 12.5 },
+      brand_id: 1,
+      brand: 'Acme',
+      appearances: 2,
+      screen_time_s: 12.5,
+      share_of_screen_mean: 0.04,
+      share_of_screen_time_weighted: 0.01,
+      share_of_screen_max: 0.06,
+      heatmap: { grid: 3, cells: [1, 0, 0, 0, 0, 0, 0, 0, 0] },
+      prominence: 0.2,
+      first_seen: '2026-11-24T12:00:00Z',
+      last_seen: '2026-11-24T12:00:20Z',
+      confidence_mean: 0.8,
+      confidence_max: 0.9,
+      screen_time_by_source_s: { logo: 12.5 },
     };
     const alert = (rule_id: number) => ({
-      type: 'alert.fired' as const, v: 1 as const, rule_id, rule: `rule ${rule_id}`, condition: 'appears' as const,
-      seconds: 0, stream_id: 's', brand_id: 1, brand: 'Acme', appearance_id: 7, track_id: 1,
-      start_pdt: '2026-11-24T12:00:00Z', on_screen_s: 1,
+      type: 'alert.fired' as const,
+      v: 1 as const,
+      rule_id,
+      rule: `rule ${rule_id}`,
+      condition: 'appears' as const,
+      seconds: 0,
+      stream_id: 's',
+      brand_id: 1,
+      brand: 'Acme',
+      appearance_id: 7,
+      track_id: 1,
+      start_pdt: '2026-11-24T12:00:00Z',
+      on_screen_s: 1,
     });
 
     socket.receive({ type: 'brand.exposure', v: 1, stream_id: 's', brands: [totals] });

@@ -1,7 +1,15 @@
 import { Injectable, OnDestroy, inject, signal } from '@angular/core';
 import { FrameTimeline } from './frame-timeline';
 import { Api } from './api';
-import type { AlertFired, AnalysisFrame, AnalysisSegment, BrandTotals, PipelineStats, ServerMessage, StreamState } from './protocol';
+import type {
+  AlertFired,
+  AnalysisFrame,
+  AnalysisSegment,
+  BrandTotals,
+  PipelineStats,
+  ServerMessage,
+  StreamState,
+} from './protocol';
 
 const RETRY_MS = [500, 1000, 2000, 5000];
 const ALERTS_KEPT = 20;
@@ -156,7 +164,10 @@ export class StreamSocket implements OnDestroy {
     const id = this.streamId;
     try {
       const [frames, exposure, stream] = await Promise.all([
-        this.api.frames(id, since, new Date()), this.api.exposure(id), this.api.stream(id)]);
+        this.api.frames(id, since, new Date()),
+        this.api.exposure(id),
+        this.api.stream(id),
+      ]);
       frames.forEach((frame) => this.addFrame(frame));
       this.exposure.set(exposure.brands);
       this.state.update((state) => state && { ...state, status: stream.status, live_since: stream.live_since });

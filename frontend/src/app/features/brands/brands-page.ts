@@ -26,7 +26,10 @@ export class BrandsPage implements OnInit {
   }
 
   protected async createBrand(): Promise<void> {
-    const aliases = this.aliases.split(',').map((alias) => alias.trim()).filter(Boolean);
+    const aliases = this.aliases
+      .split(',')
+      .map((alias) => alias.trim())
+      .filter(Boolean);
     await this.attempt(async () => {
       const brand = await this.api.createBrand(this.name.trim(), aliases);
       this.brands.update((brands) => [...brands, brand].sort((a, b) => a.name.localeCompare(b.name)));
@@ -77,10 +80,15 @@ export class BrandsPage implements OnInit {
   protected async undoCorrection(brand: Brand, correction: LogoCorrection): Promise<void> {
     await this.attempt(async () => {
       await this.api.deleteCorrection(brand.id, correction.id);
-      this.corrections.update((open) => ({ ...open, [brand.id]: (open[brand.id] ?? []).filter((c) => c.id !== correction.id) }));
+      this.corrections.update((open) => ({
+        ...open,
+        [brand.id]: (open[brand.id] ?? []).filter((c) => c.id !== correction.id),
+      }));
       this.brands.update((brands) =>
         brands.map((b) =>
-          b.id === brand.id ? { ...b, corrections: { ...b.corrections, [correction.kind]: b.corrections[correction.kind] - 1 } } : b,
+          b.id === brand.id
+            ? { ...b, corrections: { ...b.corrections, [correction.kind]: b.corrections[correction.kind] - 1 } }
+            : b,
         ),
       );
       void this.refreshWhileBuilding();

@@ -82,10 +82,14 @@ export class AlertRules implements OnInit {
     if (this.brandId === null) return;
     try {
       const rule = await this.api.createAlertRule({
-        name: this.name, brand: this.brandId, stream: this.streamId(), condition: this.condition,
-        seconds: this.condition === 'on_screen_for' ? this.seconds : 0, webhook_url: this.webhookUrl,
+        name: this.name,
+        brand: this.brandId,
+        stream: this.streamId(),
+        condition: this.condition,
+        seconds: this.condition === 'on_screen_for' ? this.seconds : 0,
+        webhook_url: this.webhookUrl,
       });
-      this.secret.set(rule.webhook_url ? rule.secret ?? null : null);
+      this.secret.set(rule.webhook_url ? (rule.secret ?? null) : null);
       this.rules.update((rules) => [...rules, rule]);
       this.name = '';
       this.error.set(null);

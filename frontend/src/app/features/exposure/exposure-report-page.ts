@@ -32,7 +32,9 @@ export class ExposureReportPage implements OnInit {
   private readonly range = signal<TimeRange>({});
   protected readonly seconds = seconds;
   protected readonly percent = percent;
-  protected readonly longest = computed(() => Math.max(1e-9, ...(this.summary()?.brands ?? []).map((b) => b.screen_time_s)));
+  protected readonly longest = computed(() =>
+    Math.max(1e-9, ...(this.summary()?.brands ?? []).map((b) => b.screen_time_s)),
+  );
   protected readonly span = computed(() => {
     const s = this.summary();
     return s?.since && s?.until ? { since: new Date(s.since), until: new Date(s.until) } : null;
@@ -45,7 +47,8 @@ export class ExposureReportPage implements OnInit {
 
   /** "Not this brand": the appearance's logo becomes a negative of the brand, and it leaves the report. */
   protected async reject(a: Appearance): Promise<void> {
-    if (!confirm(`Not ${a.brand_name}? This appearance is removed, and regions like it are no longer taken for ${a.brand_name}.`)) return;
+    const question = `Not ${a.brand_name}? This appearance is removed, and regions like it are no longer taken for ${a.brand_name}.`;
+    if (!confirm(question)) return;
     await this.correct(async () => {
       const result = await this.api.rejectAppearance(this.id(), a.id);
       this.notice.set(`Removed. ${result.negatives} example(s) of what is not ${a.brand_name} stored.`);
@@ -66,7 +69,9 @@ export class ExposureReportPage implements OnInit {
     if (!brand || !this.missedAtText) return;
     await this.correct(async () => {
       await this.api.logoMissed(this.id(), { brand: brand.id, at: new Date(this.missedAtText).toISOString() });
-      this.notice.set(`Stored. That moment is being checked again for ${brand.name}; the report updates in a few seconds.`);
+      this.notice.set(
+        `Stored. That moment is being checked again for ${brand.name}; the report updates in a few seconds.`,
+      );
     });
   }
 

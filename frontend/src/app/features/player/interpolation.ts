@@ -19,7 +19,10 @@ function nearest(detection: Detection, candidates: Detection[]): Detection | nul
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate.kind !== detection.kind || candidate.label !== detection.label) continue;
-    const distance = Math.hypot(centre(candidate.box).x - centre(detection.box).x, centre(candidate.box).y - centre(detection.box).y);
+    const distance = Math.hypot(
+      centre(candidate.box).x - centre(detection.box).x,
+      centre(candidate.box).y - centre(detection.box).y,
+    );
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   // Farther than a box's size away, it is another instance, not the same thing moved.

@@ -6,19 +6,45 @@ import { OverlayRenderer, containedRect } from './overlay-renderer';
 function recordingCanvas() {
   const strokes: number[][] = [];
   const context = {
-    clearRect() {}, fillRect() {}, fillText() {}, measureText: () => ({ width: 40 }),
+    clearRect() {},
+    fillRect() {},
+    fillText() {},
+    measureText: () => ({ width: 40 }),
     strokeRect: (...box: number[]) => strokes.push(box),
-    globalAlpha: 1, lineWidth: 1, font: '', strokeStyle: '', fillStyle: '',
+    globalAlpha: 1,
+    lineWidth: 1,
+    font: '',
+    strokeStyle: '',
+    fillStyle: '',
   };
   const canvas = { width: 1000, height: 600, getContext: () => context } as unknown as HTMLCanvasElement;
   return { canvas, strokes };
 }
 
 const frame: AnalysisFrame = {
-  type: 'analysis.frame', v: 1, stream_id: 's', segment_seq: 0, pts: 0, pdt: '2026-11-24T12:00:00Z',
+  type: 'analysis.frame',
+  v: 1,
+  stream_id: 's',
+  segment_seq: 0,
+  pts: 0,
+  pdt: '2026-11-24T12:00:00Z',
   detections: [
-    { analyzer: 'faces', kind: 'face', label: 'face', confidence: 0.8, box: { x: 0.5, y: 0.25, w: 0.1, h: 0.2 }, extra: {} },
-    { analyzer: 'objects', kind: 'object', label: 'cup', confidence: 0.6, box: { x: 0, y: 0, w: 0.2, h: 0.2 }, extra: {} },
+    {
+      analyzer: 'faces',
+      kind: 'face',
+      label: 'face',
+      confidence: 0.8,
+      box: { x: 0.5, y: 0.25, w: 0.1, h: 0.2 },
+      extra: {},
+    },
+    {
+      analyzer: 'objects',
+      kind: 'object',
+      label: 'cup',
+      confidence: 0.6,
+      box: { x: 0, y: 0, w: 0.2, h: 0.2 },
+      extra: {},
+    },
     { analyzer: 'visual', kind: 'visual', label: 'frame', confidence: 1, box: { x: 0, y: 0, w: 1, h: 1 }, extra: {} },
   ],
 };
@@ -36,7 +62,9 @@ describe('OverlayRenderer', () => {
 
   it('clears the overlay when there is no result', () => {
     const { canvas, strokes } = recordingCanvas();
-    expect(new OverlayRenderer(canvas).draw(null, { x: 0, y: 0, width: 10, height: 10 }, new Set(['face']))).toEqual([]);
+    expect(new OverlayRenderer(canvas).draw(null, { x: 0, y: 0, width: 10, height: 10 }, new Set(['face']))).toEqual(
+      [],
+    );
     expect(strokes).toEqual([]);
   });
 });

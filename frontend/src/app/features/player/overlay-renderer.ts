@@ -54,7 +54,12 @@ function isFullFrame(detection: Detection): boolean {
 }
 
 /** Where a video's picture lies inside its element with `object-fit: contain`. */
-export function containedRect(elementWidth: number, elementHeight: number, videoWidth: number, videoHeight: number): ContentRect {
+export function containedRect(
+  elementWidth: number,
+  elementHeight: number,
+  videoWidth: number,
+  videoHeight: number,
+): ContentRect {
   if (!videoWidth || !videoHeight) return { x: 0, y: 0, width: elementWidth, height: elementHeight };
   const scale = Math.min(elementWidth / videoWidth, elementHeight / videoHeight);
   const width = videoWidth * scale;

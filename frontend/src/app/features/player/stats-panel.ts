@@ -75,7 +75,10 @@ export class StatsPanel {
     const degraded = segments.filter((segment) => segment.degraded).length;
     const skipped = segments.filter((segment) => segment.state === 'skipped').length;
     const latest = segments[0];
-    const note = latest && (latest.degraded || latest.state !== 'done') ? `segment ${latest.segment_seq}: ${latest.reason ?? latest.state}` : null;
+    const note =
+      latest && (latest.degraded || latest.state !== 'done')
+        ? `segment ${latest.segment_seq}: ${latest.reason ?? latest.state}`
+        : null;
     return degraded || skipped ? { degraded, skipped, latest: note } : null;
   });
   private readonly lags = signal<number[]>([]);
@@ -83,10 +86,18 @@ export class StatsPanel {
   protected readonly stages = computed(() =>
     Object.entries(this.stats()?.stages ?? {})
       .filter(([name, seconds]) => name !== 'total' && seconds.p50 !== null)
-      .map(([name, seconds], index) => ({ name, p50: seconds.p50 ?? 0, p95: seconds.p95, colour: STAGE_COLOURS[index % STAGE_COLOURS.length] })),
+      .map(([name, seconds], index) => ({
+        name,
+        p50: seconds.p50 ?? 0,
+        p95: seconds.p95,
+        colour: STAGE_COLOURS[index % STAGE_COLOURS.length],
+      })),
   );
   protected readonly stagesLabel = computed(() =>
-    this.stages().map((stage) => `${stage.name} ${this.milliseconds(stage.p50)}`).join(', '));
+    this.stages()
+      .map((stage) => `${stage.name} ${this.milliseconds(stage.p50)}`)
+      .join(', '),
+  );
   protected readonly sparkline = computed(() => {
     const lags = this.lags();
     const top = Math.max(1, ...lags);

@@ -53,7 +53,8 @@ export class StreamPage implements OnInit {
   });
   protected readonly visual = computed(() => {
     const found = this.socket.latest()?.detections.find((d) => d.kind === 'visual');
-    return found?.extra as { brightness: number; motion: number | null; colours: { hex: string; share: number }[] } | undefined;
+    return found?.extra as
+      { brightness: number; motion: number | null; colours: { hex: string; share: number }[] } | undefined;
   });
 
   async ngOnInit(): Promise<void> {

@@ -45,6 +45,7 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   /** How far behind live to play so results arrive before their frame (null: hls.js's default). */
   readonly holdBackS = input<number | null>(null);
   /** The wall clock the viewer sought to: results there may predate this page. */
+  // eslint-disable-next-line @angular-eslint/no-output-native -- the video's own `seeked` does not bubble to the host
   readonly seeked = output<Date>();
   protected readonly latencyS = signal<number | null>(null);
   /** Set when results come later than the live window lets the player wait. */
@@ -112,7 +113,12 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       const hit = this.timeline().at(pdt + CLOCK_TOLERANCE_MS, this.maxAgeMs());
       const content = containedRect(video.clientWidth, video.clientHeight, metadata.width, metadata.height);
       const opacity = hit ? 1 - (0.6 * Math.max(0, hit.ageMs)) / this.maxAgeMs() : 0; // older boxes fade
-      const drawn = this.renderer.draw(hit ? this.smoothed(hit.frame, hit.ageMs, pdt) : null, content, this.kinds(), opacity);
+      const drawn = this.renderer.draw(
+        hit ? this.smoothed(hit.frame, hit.ageMs, pdt) : null,
+        content,
+        this.kinds(),
+        opacity,
+      );
       window.mediaAnalyzerOverlay = { framePdtMs: pdt, resultPdt: hit?.frame.pdt ?? null, drawn, content };
       this.latencyS.set((Date.now() - pdt) / 1000);
     }

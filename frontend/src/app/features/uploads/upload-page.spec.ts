@@ -7,9 +7,20 @@ import { Api, StreamInfo } from '../../core/api';
 import { POLL_MS, UploadPage } from './upload-page';
 
 const info = (changes: Partial<StreamInfo>): StreamInfo => ({
-  id: 's1', name: 'clip.mp4', status: 'processing', upload_progress: 0, status_reason: '', ingest_enabled: false,
-  processing_mode: 'batch', analysis_enabled: true, enabled_analyzers: [], sampling_fps: 2, ingest_url: '',
-  live_since: null, created_at: '2026-12-03T12:00:00Z', ...changes,
+  id: 's1',
+  name: 'clip.mp4',
+  status: 'processing',
+  upload_progress: 0,
+  status_reason: '',
+  ingest_enabled: false,
+  processing_mode: 'batch',
+  analysis_enabled: true,
+  enabled_analyzers: [],
+  sampling_fps: 2,
+  ingest_url: '',
+  live_since: null,
+  created_at: '2026-12-03T12:00:00Z',
+  ...changes,
 });
 
 describe('the upload page', () => {
@@ -28,7 +39,9 @@ describe('the upload page', () => {
   function uploaded(answer: StreamInfo) {
     const fixture = TestBed.createComponent(UploadPage);
     (fixture.componentInstance as unknown as { upload(file: File): void }).upload(new File(['x'], 'clip.mp4'));
-    TestBed.inject(HttpTestingController).expectOne('/api/uploads/').flush(answer, { status: 202, statusText: 'Accepted' });
+    TestBed.inject(HttpTestingController)
+      .expectOne('/api/uploads/')
+      .flush(answer, { status: 202, statusText: 'Accepted' });
     fixture.detectChanges();
     return fixture;
   }
@@ -40,7 +53,9 @@ describe('the upload page', () => {
   }
 
   it('shows the processing progress each second until the stream has ended', async () => {
-    api.stream.mockResolvedValueOnce(info({ upload_progress: 0.5 })).mockResolvedValueOnce(info({ status: 'ended', upload_progress: 1 }));
+    api.stream
+      .mockResolvedValueOnce(info({ upload_progress: 0.5 }))
+      .mockResolvedValueOnce(info({ status: 'ended', upload_progress: 1 }));
     const fixture = uploaded(info({}));
     expect(fixture.nativeElement.textContent).toContain('preparing its segments');
 
@@ -52,7 +67,9 @@ describe('the upload page', () => {
   });
 
   it('shows why processing failed', async () => {
-    api.stream.mockResolvedValueOnce(info({ status: 'failed', status_reason: 'the video could not be segmented: cut' }));
+    api.stream.mockResolvedValueOnce(
+      info({ status: 'failed', status_reason: 'the video could not be segmented: cut' }),
+    );
     const fixture = uploaded(info({}));
 
     expect(await tick(fixture)).toContain('could not be processed: the video could not be segmented: cut');
