@@ -50,18 +50,24 @@ def main() -> None:
     split = corpus.SPLITS[args.split]
     frames = corpus.frames(split, args.frames, hard=args.hard, logo_free=args.logo_free)
     references = corpus.references(split)
-    print(f"split {split.name}{' (hard)' if args.hard else ''}: {len(split.brands)} brands, {args.frames} frames "
-          f"with logos, {args.logo_free} logo-free ({args.logo_free / FRAMES_PER_MINUTE:.1f} min at 2 fps)")
+    print(
+        f"split {split.name}{' (hard)' if args.hard else ''}: {len(split.brands)} brands, {args.frames} frames "
+        f"with logos, {args.logo_free} logo-free ({args.logo_free / FRAMES_PER_MINUTE:.1f} min at 2 fps)"
+    )
     rows = {"new": _run(_new_detector(references), frames, args.frames)}
     if args.baseline:
         rows[f"at {args.baseline}"] = _run(_baseline_detector(args.baseline, references), frames, args.frames)
     if args.per_brand:
         _per_brand(rows["new"], split)
-    print(f"\n{'detector':<16}{'P':>7}{'R>=64':>7}{'R<64':>7}{'FP/min':>8}{'ms mean':>9}{'ms p95':>8}  recall by condition")
+    header = f"{'detector':<16}{'P':>7}{'R>=64':>7}{'R<64':>7}{'FP/min':>8}{'ms mean':>9}{'ms p95':>8}"
+    print(f"\n{header}  recall by condition")
     for name, result in rows.items():
         conditions = " ".join(f"{c}={result.recall(c):.2f}" for c in ("reversed", "mono", "curved", "occluded", "blur"))
-        print(f"{name:<16}{result.precision():>7.3f}{result.recall():>7.3f}{result.recall(small=True):>7.3f}"
-              f"{result.fp_per_minute():>8.2f}{np.mean(result.ms):>9.1f}{np.percentile(result.ms, 95):>8.1f}  {conditions}")
+        print(
+            f"{name:<16}{result.precision():>7.3f}{result.recall():>7.3f}{result.recall(small=True):>7.3f}"
+            f"{result.fp_per_minute():>8.2f}{np.mean(result.ms):>9.1f}{np.percentile(result.ms, 95):>8.1f}"
+            f"  {conditions}"
+        )
 
 
 class Result:
@@ -138,8 +144,10 @@ def _score(result: Result, frame: corpus.Frame, predictions: list[tuple[str, tup
 def _per_brand(result: Result, split: corpus.Split) -> None:
     print(f"\n{'brand':<12}{'P':>7}{'R':>7}{'FP/min':>8}{'TP':>5}{'FP':>5}{'FN':>5}")
     for brand in split.brands:
-        print(f"{brand:<12}{result.precision(brand):>7.3f}{result.recall(brand=brand):>7.3f}"
-              f"{result.fp_per_minute(brand):>8.2f}{result.tp[brand]:>5}{result.fp[brand]:>5}{result.fn[brand]:>5}")
+        print(
+            f"{brand:<12}{result.precision(brand):>7.3f}{result.recall(brand=brand):>7.3f}"
+            f"{result.fp_per_minute(brand):>8.2f}{result.tp[brand]:>5}{result.fp[brand]:>5}{result.fn[brand]:>5}"
+        )
 
 
 def _new_detector(references: dict[str, list[corpus.Reference]]):
@@ -148,8 +156,11 @@ def _new_detector(references: dict[str, list[corpus.Reference]]):
 
     analyzer = LogosAnalyzer(models_dir=None)
     analyzer.load()
-    logos = tuple(LogoReference(brand_id, slug, f"{slug}-{n}", lambda data=ref.data: data)
-                  for brand_id, (slug, refs) in enumerate(references.items()) for n, ref in enumerate(refs))  # fmt: skip
+    logos = tuple(
+        LogoReference(brand_id, slug, f"{slug}-{n}", lambda data=ref.data: data)
+        for brand_id, (slug, refs) in enumerate(references.items())
+        for n, ref in enumerate(refs)
+    )
     context = Context(logos=logos, complete=True)  # build every verifier before timing a frame
     started = time.perf_counter()
     analyzer.analyze([Frame(0.0, np.zeros((720, 1280, 3), np.uint8))], context)  # builds what it needs once
@@ -173,13 +184,16 @@ def _baseline_detector(revision: str, references: dict[str, list[corpus.Referenc
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     templates = []
     for brand_id, (slug, refs) in enumerate(references.items()):
         for ref in refs:
-            template = module.template_build(brand_id, slug, np.asarray(Image.open(io.BytesIO(ref.data)).convert("RGBA")))
+            template = module.template_build(
+                brand_id, slug, np.asarray(Image.open(io.BytesIO(ref.data)).convert("RGBA"))
+            )
             if template is not None:
                 templates.append(template)
     return lambda image: [(m.label, m.box) for m in module.logos_find(image, templates, 0.7)]

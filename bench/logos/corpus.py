@@ -120,7 +120,9 @@ def _reference(rng: np.random.Generator, slug: str) -> Reference:
     h, w = logo.shape[:2]
     y, x = (side - h) // 2, (side - w) // 2
     alpha = logo[..., 3:4] / 255.0
-    canvas[y : y + h, x : x + w, :3] = (canvas[y : y + h, x : x + w, :3] * (1 - alpha) + logo[..., :3] * alpha).astype(np.uint8)
+    canvas[y : y + h, x : x + w, :3] = (canvas[y : y + h, x : x + w, :3] * (1 - alpha) + logo[..., :3] * alpha).astype(
+        np.uint8
+    )
     canvas[y : y + h, x : x + w, 3] = np.maximum(canvas[y : y + h, x : x + w, 3], logo[..., 3])
     out = io.BytesIO()
     if kind != "transparent" and rng.random() < 0.4:
@@ -271,7 +273,9 @@ def _degraded(rng, image: np.ndarray) -> np.ndarray:
     if rng.random() < 0.15:
         kernel = np.zeros((7, 7), np.float32)
         kernel[3] = 1 / 7
-        out = cv2.filter2D(out, -1, cv2.warpAffine(kernel, cv2.getRotationMatrix2D((3, 3), rng.uniform(0, 180), 1), (7, 7)))
+        out = cv2.filter2D(
+            out, -1, cv2.warpAffine(kernel, cv2.getRotationMatrix2D((3, 3), rng.uniform(0, 180), 1), (7, 7))
+        )
     ok, jpeg = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 80))])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy()
 

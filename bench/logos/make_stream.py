@@ -54,6 +54,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (puts backend/ on sys.path)
+
 from ai_processing.tests.logo_scenes import SIMPLE_ICONS, _brand_hex, icon_rgba  # noqa: E402
 
 W, H = corpus.FRAME_SIZE
@@ -77,6 +78,7 @@ DEFINITIONS = {
 
 
 # ----------------------------------------------------------------------------- brands
+
 
 def _icon_data() -> dict[str, dict]:
     data = json.loads((SIMPLE_ICONS / "data" / "simple-icons.json").read_text())
@@ -118,6 +120,7 @@ def write_references(out: Path, slugs: list[str]) -> None:
 
 
 # ----------------------------------------------------------------------------- backgrounds
+
 
 @dataclass
 class Shot:
@@ -207,6 +210,7 @@ def plan_shots(rng, photos: tuple[str, ...], n_frames: int, fps: float) -> list[
 
 
 # ----------------------------------------------------------------------------- logos
+
 
 @dataclass
 class Appearance:
@@ -489,6 +493,7 @@ def draw(image: np.ndarray, app: Appearance, f: int) -> dict | None:
 
 # ----------------------------------------------------------------------------- output
 
+
 def _ffmpeg(out: Path, fps: float, duration: float, crf: int, preset: str) -> subprocess.Popen:
     import imageio_ffmpeg
 
@@ -547,8 +552,9 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--hard", action="store_true", help="every appearance takes one hard condition")
-    ap.add_argument("--hard-frac", type=float,
-                    help="share of appearances with a hard condition (default 0; 1 with --hard)")
+    ap.add_argument(
+        "--hard-frac", type=float, help="share of appearances with a hard condition (default 0; 1 with --hard)"
+    )
     ap.add_argument("--logo-free-s", type=float, default=0.0, help="seconds at the end with no logo (default 0)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--brands", help="comma-separated slugs: the reference brands (default: the split's)")
@@ -647,14 +653,15 @@ def main() -> int:
         },
         "definitions": DEFINITIONS,
         "reference_brands": [
-            {"slug": s, "title": titles[s], "hex": _brand_hex()[s], "reference_image": f"reference/{s}.png"} for s in refs
+            {"slug": s, "title": titles[s], "hex": _brand_hex()[s], "reference_image": f"reference/{s}.png"}
+            for s in refs
         ],
         "distractor_brands": distractors,
         "missing_brands": [s for s in wanted if s not in icons],
         "missing_distractors": [s for s in split.distractors if s not in icons],
         "backgrounds": [
-            {"name": s.name, "frame_start": s.f0 + s.fade, "frame_end": s.f1, "t_start": round((s.f0 + s.fade) / fps, 4),
-             "t_end": round(s.f1 / fps, 4), "crossfade_frames": s.fade,
+            {"name": s.name, "frame_start": s.f0 + s.fade, "frame_end": s.f1,
+             "t_start": round((s.f0 + s.fade) / fps, 4), "t_end": round(s.f1 / fps, 4), "crossfade_frames": s.fade,
              "zoom": [round(z, 3) for z in s.zoom]} for s in shots
         ],
         "reserved_logo_free_s": [list(r) for r in reserved],

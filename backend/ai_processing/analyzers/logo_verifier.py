@@ -87,7 +87,9 @@ def features(lab: np.ndarray, proposal: Proposal) -> np.ndarray:
     patch = lab[y0:y1, x0:x1]
     inside = np.zeros(patch.shape[:2], np.uint8)
     inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = region
-    ring = cv2.dilate(inside, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) - cv2.dilate(inside, np.ones((3, 3), np.uint8))
+    ring = cv2.dilate(inside, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) - cv2.dilate(
+        inside, np.ones((3, 3), np.uint8)
+    )
     inner = patch[inside > 0].astype(np.float32)
     outer = patch[ring > 0].astype(np.float32) if ring.any() else inner
     lightness = np.ascontiguousarray(patch[..., 0])
@@ -96,8 +98,9 @@ def features(lab: np.ndarray, proposal: Proposal) -> np.ndarray:
     contrast = float(np.linalg.norm(inner.mean(axis=0) - outer.mean(axis=0)))
     colour_gap = float(np.abs(proposal.template.colours - inner.mean(axis=0)).max(axis=1).min())
     shape_cues = np.array([
-        proposal.score, region.mean(), np.log(w / h), np.log(max(w, h)), inner[:, 0].std(), inner[:, 1:].std(axis=0).mean(),
-        contrast, outer[:, 0].std(), float(gradient[edge].mean() if edge.any() else 0.0) / (contrast + 8), colour_gap,
+        proposal.score, region.mean(), np.log(w / h), np.log(max(w, h)),
+        inner[:, 0].std(), inner[:, 1:].std(axis=0).mean(), contrast, outer[:, 0].std(),
+        float(gradient[edge].mean() if edge.any() else 0.0) / (contrast + 8), colour_gap,
     ], np.float32)  # fmt: skip
     return np.concatenate([shape_cues, _hog(lightness), _hog(inside * 255)])
 
@@ -110,7 +113,7 @@ def _hog(image: np.ndarray) -> np.ndarray:
     magnitude, angle = cv2.cartToPolar(gx, gy)
     bins = (angle % np.pi / np.pi * HOG_BINS).astype(int) % HOG_BINS
     cells = HOG_SIDE // HOG_CELL
-    cell = (np.arange(HOG_SIDE) // HOG_CELL)
+    cell = np.arange(HOG_SIDE) // HOG_CELL
     index = (cell[:, None] * cells + cell[None, :]) * HOG_BINS + bins
     histogram = np.bincount(index.ravel(), magnitude.ravel(), cells * cells * HOG_BINS).reshape(cells, cells, HOG_BINS)
     energy = cv2.blur(np.ascontiguousarray((histogram**2).sum(axis=2)), (3, 3), borderType=cv2.BORDER_REFLECT)
@@ -156,13 +159,20 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
 
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    train_x, train_y, test_x, test_y = [], [], [], []
+    train_x: list[np.ndarray] = []
+    train_y: list[int] = []
+    test_x: list[np.ndarray] = []
+    test_y: list[int] = []
     for index in range(VIEWS):
         view, box = _synthetic_view(rng, cutouts[index % len(cutouts)])
         x, y = _labelled(cv2.cvtColor(view, cv2.COLOR_RGB2LAB), templates, box)
         (test_x if index < VIEWS * HELD_BACK else train_x).extend(x)
         (test_y if index < VIEWS * HELD_BACK else train_y).extend(y)
-    mined = [x for image in _negative_views(templates[0]) for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]]
+    mined = [
+        x
+        for image in _negative_views(templates[0])
+        for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]
+    ]
     if len(mined) > MAX_NEGATIVES:
         mined = [mined[i] for i in rng.choice(len(mined), MAX_NEGATIVES, replace=False)]
     train_x.extend(mined)
@@ -171,19 +181,19 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
     train_x, train_y = [*train_x, *corrected_x], [*train_y, *corrected_y]
     if not train_x:  # no proposal anywhere: an empty training set still makes a verifier
         train_x, train_y = [np.zeros(_FEATURES)], [0]
-    train_x, train_y = np.array(train_x), np.array(train_y)
-    mean, scale = train_x.mean(axis=0), train_x.std(axis=0) + 1e-3
-    if train_y.min() == train_y.max():
+    matrix, labels = np.array(train_x), np.array(train_y)
+    mean, scale = matrix.mean(axis=0), matrix.std(axis=0) + 1e-3
+    if labels.min() == labels.max():
         # Nothing natural or flat gave a proposal to learn from (yellow marks, often): with
         # no evidence against, the silhouette alone decides, at a stricter score.
-        weights = np.zeros(train_x.shape[1])
+        weights = np.zeros(matrix.shape[1])
         weights[0] = UNTRAINED_STEEPNESS * scale[0]
         bias = UNTRAINED_STEEPNESS * (mean[0] - UNTRAINED_MIN_SILHOUETTE) + np.log(0.8 / 0.2)
     else:
         model = LogisticRegression(C=0.02, max_iter=500, class_weight="balanced")
-        weight = np.ones(len(train_y))
-        weight[len(train_y) - len(corrected_y) :] = CORRECTION_WEIGHT
-        model.fit((train_x - mean) / scale, train_y, sample_weight=weight)
+        weight = np.ones(len(labels))
+        weight[len(labels) - len(corrected_y) :] = CORRECTION_WEIGHT
+        model.fit((matrix - mean) / scale, labels, sample_weight=weight)
         weights, bias = model.coef_[0], float(model.intercept_[0])
     verifier = Verifier(mean, scale, weights, bias, 0.0, 0.0, 0.0)
     precision, recall = _self_test(verifier, np.array(test_x), np.array(test_y))
@@ -198,7 +208,9 @@ def _self_test(verifier: Verifier, x: np.ndarray, y: np.ndarray) -> tuple[float,
     return float(true / max(accepted.sum(), 1)), float(true / max((y == 1).sum(), 1))
 
 
-def _labelled(lab: np.ndarray, templates: list[LogoTemplate], box, min_score: float = MIN_PROPOSAL) -> tuple[list, list]:
+def _labelled(
+    lab: np.ndarray, templates: list[LogoTemplate], box, min_score: float = MIN_PROPOSAL
+) -> tuple[list, list]:
     """Features and labels of the proposals in a view: 1 on the logo, 0 off it, none for
     the in-between (a part of the logo is neither)."""
     xs, ys = [], []
@@ -219,18 +231,20 @@ def _synthetic_view(rng, cutout: np.ndarray):
         rgba = _curved(rgba)
     side = np.exp(rng.uniform(np.log(24), np.log(300)))
     h, w = rgba.shape[:2]
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     angle = np.deg2rad(rng.uniform(-35, 35))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     placed = (corners - [w / 2, h / 2]) * (side / max(w, h)) @ rotation.T
     placed += rng.uniform(-0.12, 0.12, placed.shape) * side
     span = placed.max(axis=0) - placed.min(axis=0)
     origin = rng.uniform(0, np.maximum(VIEW_SIDE - span, 1)) - placed.min(axis=0)
-    placed = np.float32(placed + origin)
+    placed = (placed + origin).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(corners, placed)
     if plate is not None:
         margin = 0.2 * max(w, h)
-        quad = np.float32([[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]])
+        quad = np.array(
+            [[-margin, -margin], [w + margin, -margin], [w + margin, h + margin], [-margin, h + margin]], np.float32
+        )
         outline = cv2.perspectiveTransform(quad[None], matrix)[0].astype(np.int32)
         mask = cv2.fillConvexPoly(np.zeros((VIEW_SIDE, VIEW_SIDE), np.float32), outline, 1.0)[..., None]
         background = background * (1 - mask) + np.asarray(plate, np.float32) * mask
@@ -239,7 +253,7 @@ def _synthetic_view(rng, cutout: np.ndarray):
     image = background * (1 - alpha) + warped[..., :3] * rng.uniform(0.85, 1.05) * alpha
     if rng.random() < 0.15:
         image = _hand(rng, image, placed)
-    noise = cv2.randn(np.empty(image.shape, np.float32), 0, float(rng.uniform(1, 5)))
+    noise = cv2.randn(np.empty(image.shape, np.float32), 0, float(rng.uniform(1, 5)))  # type: ignore[call-overload]
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.2)) + noise
     # The logo's own pixels, not its rotated rectangle: proposals are boxed so.
     ys, xs = np.nonzero(warped[..., 3] > 127)
@@ -261,7 +275,9 @@ def _curved(rgba: np.ndarray) -> np.ndarray:
 def _hand(rng, image: np.ndarray, placed: np.ndarray) -> np.ndarray:
     centre = placed[rng.integers(4)]
     size = np.ptp(placed, axis=0).max() * rng.uniform(0.2, 0.4)
-    mask = cv2.circle(np.zeros(image.shape[:2], np.float32), tuple(int(v) for v in centre), int(size), 1.0, -1)[..., None]
+    mask = cv2.circle(np.zeros(image.shape[:2], np.float32), tuple(int(v) for v in centre), int(size), 1.0, -1)[
+        ..., None
+    ]
     return image * (1 - mask) + rng.uniform([150, 100, 80], [230, 170, 140]) * mask
 
 
@@ -323,7 +339,7 @@ def _photo(name: str) -> np.ndarray:
 def _jpeg(rng, image: np.ndarray) -> np.ndarray:
     image = np.clip(image, 0, 255).astype(np.uint8)
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))])
-    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    return np.asarray(cv2.imdecode(data, cv2.IMREAD_UNCHANGED))
 
 
 def _iou(a, b) -> float:

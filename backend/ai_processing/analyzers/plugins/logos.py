@@ -8,16 +8,50 @@ import io
 import logging
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, CorrectedLogo, Finding, Frame, LogoReference, StoredVerifier
-from ai_processing.analyzers.logo_corrections import NO_CORRECTIONS, NEGATIVE, Corrections, Crop, crop_features, crop_read
-from ai_processing.analyzers.logo_shapes import LogoTemplate, cut_by_edge, proposals, suppressed, template_build, work_lab
-from ai_processing.analyzers.logo_verifier import MIN_PROPOSAL, Verifier, cutout, features, verifier_build, verifier_cached, verifier_shared
+from ai_processing.analyzers.base import (
+    NO_CONTEXT,
+    Analyzer,
+    Box,
+    Context,
+    CorrectedLogo,
+    Finding,
+    Frame,
+    LogoReference,
+    StoredVerifier,
+)
+from ai_processing.analyzers.logo_corrections import (
+    NEGATIVE,
+    NO_CORRECTIONS,
+    Corrections,
+    Crop,
+    crop_features,
+    crop_read,
+)
+from ai_processing.analyzers.logo_shapes import (
+    LogoTemplate,
+    Proposal,
+    cut_by_edge,
+    overlapping,
+    proposals,
+    suppressed,
+    template_build,
+    work_lab,
+)
+from ai_processing.analyzers.logo_verifier import (
+    Verifier,
+    cutout,
+    features,
+    verifier_build,
+    verifier_cached,
+    verifier_shared,
+)
 
 logger = logging.getLogger(__name__)
 KEY = "logos"
@@ -53,7 +87,8 @@ class LogosAnalyzer(Analyzer):
                corrections: Corrections = NO_CORRECTIONS) -> list[Finding]:  # fmt: skip
         lab, scale = work_lab(image)
         templates = [template for found, _ in brands.values() for template in found]
-        judged = []
+        judged, rejected = [], []
+        why: dict[str, Any]
         for proposal in proposals(lab, templates, corrections.floor(), REVERSED_MIN_SILHOUETTE):
             if cut_by_edge(proposal.box, lab.shape):
                 continue
@@ -63,15 +98,32 @@ class LogosAnalyzer(Analyzer):
                 probability, why = self._verified(lab, proposal, brands, corrections)
             else:
                 continue
-            if probability >= MIN_PROBABILITY or proposal.reversed:  # proposals() applied its bar
+            if why.get("correction", {}).get("kind") == NEGATIVE:
+                rejected.append(proposal)
+            elif probability >= MIN_PROBABILITY or proposal.reversed:  # proposals() applied its bar
                 judged.append((probability, proposal, why))
+        # "Not this brand" is about a place: the same region seen in another colour box (its
+        # mask, so its features, a little different) is rejected with it.
+        judged = [pair for pair in judged if not _rejected_there(pair[1], rejected)]
         judged.sort(key=lambda pair: -pair[0])
         height, width = image.shape[:2]
         return [
-            Finding("logo", proposal.template.label, round(probability, 4),
-                    Box(x / scale / width, y / scale / height, w / scale / width, h / scale / height),
-                    {"brand_id": proposal.template.brand_id, "source": "logo",
-                     "why": {"silhouette": round(proposal.score, 3), "reference": proposal.template.reference, **why}})  # fmt: skip
+            Finding(
+                "logo",
+                proposal.template.label,
+                round(probability, 4),
+                Box(x / scale / width, y / scale / height, w / scale / width, h / scale / height),
+                {
+                    "brand_id": proposal.template.brand_id,
+                    "source": "logo",
+                    "why": {
+                        "silhouette": round(proposal.score, 3),
+                        "reference": proposal.template.reference,
+                        **({"colour_box": proposal.widened} if proposal.widened != 1 else {}),
+                        **why,
+                    },
+                },
+            )  # fmt: skip
             for probability, proposal, why in suppressed(judged, lambda pair: pair[1].box)
             for x, y, w, h in [proposal.box]
         ]
@@ -81,7 +133,9 @@ class LogosAnalyzer(Analyzer):
         brand_id = proposal.template.brand_id
         verifier = brands[brand_id][1]
         vector = features(lab, proposal)
-        probability, why = corrections.judged(brand_id, verifier, vector, proposal.score, float(verifier.probabilities(vector)))
+        probability, why = corrections.judged(
+            brand_id, verifier, vector, proposal.score, float(verifier.probabilities(vector))
+        )
         return probability, {"verifier": round(probability, 3), **({"correction": why} if why else {})}
 
     def _brands(self, context: Context, stored: dict[int, StoredVerifier]):
@@ -98,7 +152,9 @@ class LogosAnalyzer(Analyzer):
         for brand_id, refs in by_brand.items():
             built = [found for found in map(self._template, refs) if found is not None]
             key = verifier_key((ref.key for ref in refs), (fix.key for fix in fixes[brand_id]))
-            verifier = self._verifier(key, built, stored.get(brand_id), context.complete, fixes[brand_id]) if built else None
+            verifier = (
+                self._verifier(key, built, stored.get(brand_id), context.complete, fixes[brand_id]) if built else None
+            )
             if verifier is not None:
                 brands[brand_id] = ([t for t, _ in built], verifier)
             elif built:
@@ -148,6 +204,11 @@ class LogosAnalyzer(Analyzer):
         return _cached(self._lock, self._templates, reference.key, _template_build(reference))
 
 
+def _rejected_there(proposal: Proposal, rejected: list[Proposal]) -> bool:
+    brand_id = proposal.template.brand_id
+    return any(other.template.brand_id == brand_id and overlapping(proposal.box, other.box) for other in rejected)
+
+
 def _verifier_build(built: list[tuple[LogoTemplate, np.ndarray]], fixes: Sequence[CorrectedLogo] = ()) -> Verifier:
     crops = [(fix.kind, (crop_read(fix.read()), fix.box)) for fix in fixes]
     verifier = verifier_build([t for t, _ in built], [c for _, c in built],
@@ -178,14 +239,17 @@ class BrandVerifier:
     warnings: list[str]
 
 
-def brand_verifier_build(references: Sequence[LogoReference], corrections: Sequence[CorrectedLogo] = ()) -> BrandVerifier:
+def brand_verifier_build(
+    references: Sequence[LogoReference], corrections: Sequence[CorrectedLogo] = ()
+) -> BrandVerifier:
     """The verifier of one brand's references and corrections, and a warning for each
     reference it cannot use."""
-    built, warnings = [], []
+    built: list[tuple[LogoTemplate, np.ndarray]] = []
+    warnings: list[str] = []
     for number, reference in enumerate(references, 1):
         found = _template_build(reference)
         problem = _unusable(found)
-        if problem:
+        if problem or found is None:
             warnings.append(f"reference image {number}: {problem}")
         else:
             built.append(found)
