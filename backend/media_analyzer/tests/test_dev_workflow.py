@@ -1,6 +1,7 @@
 """The development workflow (Makefile, scripts/dev, compose.dev.yaml, the dashboard's dev
 proxy, the Docker build context), checked offline: no Docker engine, no cluster."""
 
+import ast
 import json
 import os
 import re
@@ -152,3 +153,28 @@ def test_dockerfiles_cache_package_downloads(dockerfile):
     # The lockfile or pyproject.toml is installed from before the source is copied in.
     source = "COPY backend " if dockerfile.startswith("backend") else "COPY frontend ./"
     assert text.index("--mount=type=cache") < text.index(source)
+
+
+def test_tiltfile_builds_the_images_and_names_the_workloads_of_the_manifests():
+    """The optional Tiltfile (Starlark, which parses as Python): its images are the ones kind
+    loads, and the resources it names are the workloads of k8s/base."""
+    tree = ast.parse((REPO / "Tiltfile").read_text())
+    makefile = (REPO / "Makefile").read_text()
+    images = set(re.findall(r"^(?:BACKEND|FRONTEND)_IMAGE := (\S+)$", makefile, re.M))
+    base = "\n".join(path.read_text() for path in sorted((REPO / "k8s" / "base").glob("*.yaml")))
+    workloads = set(re.findall(r"^kind: (?:Deployment|StatefulSet)\nmetadata:\n  name: (\S+)", base, re.M))
+
+    loops = [node.iter for node in ast.walk(tree) if isinstance(node, ast.For) and isinstance(node.iter, ast.List)]
+    looped = {str(item.value) for names in loops for item in names.elts if isinstance(item, ast.Constant)}
+
+    assert _first_arguments(tree, "docker_build") == images
+    assert _first_arguments(tree, "k8s_resource") | looped == workloads
+
+
+def _first_arguments(tree: ast.AST, function: str) -> set[str]:
+    return {
+        str(call.args[0].value)
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and getattr(call.func, "id", "") == function
+        if call.args and isinstance(call.args[0], ast.Constant)
+    }
