@@ -29,9 +29,6 @@ class Registry(Generic[Item]):
             self._items.append(item)
         return item
 
-    def remove(self, item: Item) -> None:
-        self._items.remove(item)
-
     def __iter__(self) -> Iterator[Item]:
         return iter(tuple(self._items))
 
