@@ -33,6 +33,9 @@ NO_BRAND_PROMPT = "a photo with no logo"
 WHOLE_FRAME = Box(0.0, 0.0, 1.0, 1.0)
 
 
+CLIP_CONTEXT = 77  # token positions in CLIP's text tower
+
+
 class SceneAnalyzer(Analyzer):
     key = KEY
     optional = True  # context for the whole frame, not a sighting: the first to go when analysis is behind
@@ -80,7 +83,8 @@ class SceneAnalyzer(Analyzer):
     def _encode_text(self, prompts: list[str]) -> np.ndarray:
         encodings = [encoding.ids for encoding in self.tokenizer.encode_batch(prompts)]
         fixed = self.text_session.get_inputs()[0].shape[1]  # CLIP exports often take exactly 77 tokens
-        length = fixed if isinstance(fixed, int) else max(map(len, encodings))
+        # A dynamic-length export (Qdrant's) still has CLIP's 77 positions: longer prompts are cut.
+        length = fixed if isinstance(fixed, int) else min(CLIP_CONTEXT, max(map(len, encodings)))
         ids = np.zeros((len(prompts), length), np.int64)
         mask = np.zeros((len(prompts), length), np.int64)
         for row, tokens in enumerate(encodings):
