@@ -52,6 +52,9 @@ State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
 AWAITING_VERIFIERS = "logos to be checked again once the brands' verifiers are built"
 LOGOS = "logos"
+# In the segment's trace: the brands (ids) its live pass skipped, their verifiers not built
+# yet. The logo recheck looks for these alone; the pass's findings of the others stand.
+LOGOS_AWAITED = "logos_awaited"
 # The database or the broker out of reach: nothing wrong with the segment. Such errors are
 # retried (the task's backoff) and never recorded as its failure; the sweep is the backstop.
 OUTAGES = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
@@ -130,7 +133,8 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
     analyzer_seconds = {f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()}
     _stages_observe(analyzer_seconds)  # every job: in services mode visual runs in a job of its own
     if owns_state:
-        try:  # derived data: the segment is done whatever happens here
+        try:  # derived data: the segment is done whatever happens here (without the brands
+            # awaited, its recheck looks for every brand)
             _trace_record(segment, started, analysed, analyzer_seconds, time.perf_counter() - storing)
         except Exception:
             logger.exception("trace of segment %s not recorded", segment.pk)
@@ -141,10 +145,14 @@ def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -
 
 
 def segment_logos_recheck(segment_id: int) -> str:
-    """Looks for logos again in a done segment that a live job analysed while some brands'
-    verifiers were still being built (a brand added just before the stream started), this
-    time waiting for them. Its logo results replace the earlier ones and its exposure is
-    derived again; the segment's state is left as it is."""
+    """Looks for logos again in a segment, waiting for every verifier it needs: a segment
+    that a live job analysed while some brands' verifiers were still being built (a brand
+    added just before the stream started), or a done one after a correction.
+
+    A segment awaiting its recheck is looked at for the brands its live pass skipped
+    (`LOGOS_AWAITED` in its trace) alone: their findings are added, the others' stand as
+    stored; the segment is then marked done. Otherwise (a done segment, or no brands
+    recorded) its logo results are replaced. Its exposure is derived again either way."""
     segment = (
         MediaSegment.objects.select_related("stream")
         .filter(pk=segment_id, state__in=[State.DONE, State.ANALYZING])
@@ -154,12 +162,15 @@ def segment_logos_recheck(segment_id: int) -> str:
     if segment is None:
         return "nothing to recheck"
     awaited = segment.state == State.ANALYZING and AWAITING_VERIFIERS in segment.state_reason
+    skipped = (segment.trace or {}).get(LOGOS_AWAITED) if awaited else None
+    brand_ids = frozenset(skipped) if isinstance(skipped, list) else None  # None: every brand
     note = "; ".join(part for part in segment.state_reason.split("; ") if part != AWAITING_VERIFIERS)
     sampled = FrameAnalysis.objects.filter(segment=segment).count()  # a degraded segment was sampled slower
     try:
         if logos is None or LOGOS not in segment.stream.enabled_analyzers:
             raise LookupError("logos are no longer analysed for this stream")
-        analysed = _analysed(segment, [logos], complete=True, fps=sampled / segment.duration if sampled else None)
+        fps = sampled / segment.duration if sampled else None
+        analysed = _analysed(segment, [logos], complete=True, fps=fps, brand_ids=brand_ids)
     except (av.FFmpegError, OSError, IndexError, LookupError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
         if awaited:  # what it has is all it will have
@@ -167,27 +178,34 @@ def segment_logos_recheck(segment_id: int) -> str:
                 state=State.DONE, state_reason=f"{note}; logos not checked again: {exc}".strip("; ")
             )
         return "segment unreadable"
-    timings = analysed.per_frame_ms()
     results_store(
         segment=segment,
         pts=analysed.pts,
         findings=analysed.findings,
-        timings=timings,
+        # A partial recheck's cost is not the frames' cost: the live pass's stands.
+        timings=analysed.per_frame_ms() if brand_ids is None else {},
         analyzers=[LOGOS],
         owns_state=awaited,
         note="; ".join(filter(None, [note, *analysed.errors])),
+        brands=brand_ids,
     )
     _results_stored_emit(segment, analysed.thumbnails, sampled / segment.duration if sampled else None)
     return "rechecked"
 
 
-def _analysed(segment: MediaSegment, analyzers: list, complete: bool = False, fps: float | None = None) -> _Analysed:
+def _analysed(
+    segment: MediaSegment,
+    analyzers: list,
+    complete: bool = False,
+    fps: float | None = None,
+    brand_ids: frozenset[int] | None = None,
+) -> _Analysed:
     """Decodes and samples the segment (at `fps`, else the stream's rate) and runs the
     analyzers on it, chunk by chunk. `complete`: wait for every brand's verifier, whatever
-    the stream's mode."""
+    the stream's mode. `brand_ids`: the only brands whose logos are looked for (None: all)."""
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
-    brands, context = BrandMatcher(owned), _context(stream, owned, complete)
+    brands, context = BrandMatcher(owned), _context(stream, owned, complete, brand_ids)
     analysed = _Analysed()
     chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
     while True:
@@ -220,7 +238,10 @@ def _trace_record(
         "total": (timezone.now() - end).total_seconds(),
     }
     _stages_observe({stage: s for stage, s in trace.items() if stage not in analyzer_seconds})
-    MediaSegment.objects.filter(pk=segment.pk).update(trace={stage: round(s, 4) for stage, s in trace.items()})
+    rounded: dict = {stage: round(s, 4) for stage, s in trace.items()}
+    if analysed.awaiting_verifiers:  # not a stage: what the logo recheck looks for
+        rounded[LOGOS_AWAITED] = sorted(analysed.awaiting_verifiers)
+    MediaSegment.objects.filter(pk=segment.pk).update(trace=rounded)
 
 
 def _stages_observe(seconds_by_stage: dict[str, float]) -> None:
@@ -260,18 +281,22 @@ def _keep_thumbnails(chunk: list[Frame], found, thumbnails: dict[int, bytes]) ->
                 thumbnails[brand_id] = thumbnail_jpeg(frame.image, finding.box)
 
 
-def _context(stream: Stream, brands: list[Brand], complete: bool = False) -> Context:
+def _context(
+    stream: Stream, brands: list[Brand], complete: bool = False, brand_ids: frozenset[int] | None = None
+) -> Context:
     """The stream owner's brands and logo references (their files are read only by
-    analyzers whose cache lacks them), and the configured scene classes."""
+    analyzers whose cache lacks them), and the configured scene classes. `brand_ids`: the
+    brands whose logos are looked for (references, verifiers, corrections); None: all."""
     references = BrandReferenceImage.objects.filter(brand__owner_id=stream.owner_id).select_related("brand")
+    owned = Brand.objects.filter(owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY)
+    if brand_ids is not None:
+        references, owned = references.filter(brand_id__in=brand_ids), owned.filter(pk__in=brand_ids)
     logos = tuple(
         LogoReference(ref.brand_id, ref.brand.name, _reference_key(ref), ref.image_read) for ref in references
     )
     verifiers = tuple(
         StoredVerifier(brand_id, key, _verifier_reader(brand_id))
-        for brand_id, key in Brand.objects.filter(
-            owner_id=stream.owner_id, verifier_state=Brand.VerifierState.READY
-        ).values_list("pk", "verifier_key")
+        for brand_id, key in owned.values_list("pk", "verifier_key")
     )
     complete = complete or stream.processing_mode == Stream.Mode.BATCH
     return Context(
@@ -280,16 +305,16 @@ def _context(stream: Stream, brands: list[Brand], complete: bool = False) -> Con
         complete=complete,
         scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
         brands=tuple(BrandName(brand.pk, brand.name) for brand in brands),
-        logo_corrections=_logo_corrections(stream),
+        logo_corrections=_logo_corrections(stream, brand_ids),
     )
 
 
-def _logo_corrections(stream: Stream) -> tuple[CorrectedLogo, ...]:
+def _logo_corrections(stream: Stream, brand_ids: frozenset[int] | None = None) -> tuple[CorrectedLogo, ...]:
     """The owner's corrections; their crops are read only by analyzers whose cache lacks them."""
-    return tuple(
-        CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box)
-        for fix in LogoCorrection.objects.filter(brand__owner_id=stream.owner_id)
-    )
+    fixes = LogoCorrection.objects.filter(brand__owner_id=stream.owner_id)
+    if brand_ids is not None:
+        fixes = fixes.filter(brand_id__in=brand_ids)
+    return tuple(CorrectedLogo(fix.brand_id, fix.kind, fix.cache_key(), fix.image_read, fix.box) for fix in fixes)
 
 
 def _verifier_reader(brand_id: int):

@@ -143,16 +143,21 @@ def results_store(
     note: str = "",
     degraded: dict | None = None,
     final: bool = True,
+    brands: frozenset[int] | None = None,
 ) -> list[FrameAnalysis]:
     """Replaces the results of `analyzers` for the segment in one transaction, so a re-run
-    never duplicates and another job's analyzers on the same frames are kept. The job that
-    owns the segment's state marks it done, or leaves it analyzing when its results are not
-    `final` yet (a check still to come). One `analysis.frame` per frame is published after
-    commit, naming the analyzers it reports."""
+    never duplicates and another job's analyzers on the same frames are kept. `brands`: only
+    these brands' results of `analyzers` are replaced (a logo recheck), the others' stand.
+    The job that owns the segment's state marks it done, or leaves it analyzing when its
+    results are not `final` yet (a check still to come). One `analysis.frame` per frame is
+    published after commit, naming the analyzers it reports, with all their detections."""
     with transaction.atomic():
         # The segment's jobs store one at a time: the later one sees the other's rows.
         state = MediaSegment.objects.select_for_update().values_list("state", flat=True).get(pk=segment.pk)
-        Detection.objects.filter(frame__segment=segment, analyzer__in=analyzers).delete()
+        replaced = Detection.objects.filter(frame__segment=segment, analyzer__in=analyzers)
+        if brands is not None:
+            replaced = replaced.filter(brand_id__in=brands)
+        replaced.delete()
         rows = _frames_upsert(segment, pts, timings)
         detections = [
             _detection(row, analyzer, finding)
@@ -167,8 +172,10 @@ def results_store(
                 state=state, state_reason=note, lease_until=None, updated_at=timezone.now()
             )
         by_frame: dict[int, list[Detection]] = {row.pk: [] for row in rows}
+        if brands is not None:  # a receiver replaces the frame's detections of `analyzers`: send the kept too
+            detections = list(Detection.objects.filter(frame__in=rows, analyzer__in=analyzers).order_by("pk"))
         for detection in detections:
-            by_frame[detection.frame.pk].append(detection)
+            by_frame[detection.frame_id].append(detection)
         reported = sorted(analyzers)
         messages = [frame_message(segment.stream_id, segment.seq, row, by_frame[row.pk], reported) for row in rows]
         if state == MediaSegment.State.DONE:  # the summary covers every job's results stored so far

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -46,6 +47,10 @@ NEGATIVE_SIZES = ((960, 540, 1.0), (640, 360, 1.6), (640, 360, 2.6))
 NEGATIVE_MIN_PROPOSAL = 0.5
 MAX_NEGATIVES = 1500
 SHARED_VERIFIERS = 256  # kept per process
+# Sets of references whose training rows (views, natural and flat negatives) are kept per
+# process: a rebuild for a correction needs only the correction's rows and the fit. Up to
+# 4 MB each (MAX_NEGATIVES and the views' rows of _FEATURES float64; 0.2-2 MB measured).
+KEPT_TRAINING = 16
 
 
 @dataclass(frozen=True)
@@ -158,27 +163,9 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
     from sklearn.linear_model import LogisticRegression
 
     started = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    train_x: list[np.ndarray] = []
-    train_y: list[int] = []
-    test_x: list[np.ndarray] = []
-    test_y: list[int] = []
-    for index in range(VIEWS):
-        view, box = _synthetic_view(rng, cutouts[index % len(cutouts)])
-        x, y = _labelled(cv2.cvtColor(view, cv2.COLOR_RGB2LAB), templates, box)
-        (test_x if index < VIEWS * HELD_BACK else train_x).extend(x)
-        (test_y if index < VIEWS * HELD_BACK else train_y).extend(y)
-    mined = [
-        x
-        for image in _negative_views(templates[0])
-        for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]
-    ]
-    if len(mined) > MAX_NEGATIVES:
-        mined = [mined[i] for i in rng.choice(len(mined), MAX_NEGATIVES, replace=False)]
-    train_x.extend(mined)
-    train_y.extend([0] * len(mined))
+    views_x, views_y, test_x, test_y = _training(templates, cutouts, seed)
     corrected_x, corrected_y = corrections_labelled(templates, negatives, positives)
-    train_x, train_y = [*train_x, *corrected_x], [*train_y, *corrected_y]
+    train_x, train_y = [*views_x, *corrected_x], [*views_y, *corrected_y]
     if not train_x:  # no proposal anywhere: an empty training set still makes a verifier
         train_x, train_y = [np.zeros(_FEATURES)], [0]
     matrix, labels = np.array(train_x), np.array(train_y)
@@ -198,6 +185,55 @@ def verifier_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], see
     verifier = Verifier(mean, scale, weights, bias, 0.0, 0.0, 0.0)
     precision, recall = _self_test(verifier, np.array(test_x), np.array(test_y))
     return Verifier(mean, scale, weights, bias, precision, recall, time.perf_counter() - started)
+
+
+_Rows = tuple[tuple[np.ndarray, ...], tuple[int, ...], tuple[np.ndarray, ...], tuple[int, ...]]
+_TRAINING: OrderedDict[tuple, _Rows] = OrderedDict()
+
+
+def _training(templates: list[LogoTemplate], cutouts: list[np.ndarray], seed: int) -> _Rows:
+    """Training and held-back rows of the references, without the corrections: the same
+    for every build from these references (the corrections change, the references do not),
+    so kept per process by the references' keys (none kept for a template without one)."""
+    references = tuple(template.reference for template in templates)
+    key = (seed, references) if all(references) else None
+    if key is not None:
+        with _GUARD:
+            if key in _TRAINING:
+                _TRAINING.move_to_end(key)
+                return _TRAINING[key]
+    rows = _training_build(templates, cutouts, seed)
+    if key is not None:
+        with _GUARD:
+            _TRAINING[key] = rows
+            while len(_TRAINING) > KEPT_TRAINING:
+                _TRAINING.popitem(last=False)
+    return rows
+
+
+def _training_build(templates: list[LogoTemplate], cutouts: list[np.ndarray], seed: int) -> _Rows:
+    """Positives and negatives of synthetic views of the references (a fifth held back), and
+    the negatives mined on natural photos and flat shapes."""
+    rng = np.random.default_rng(seed)
+    train_x: list[np.ndarray] = []
+    train_y: list[int] = []
+    test_x: list[np.ndarray] = []
+    test_y: list[int] = []
+    for index in range(VIEWS):
+        view, box = _synthetic_view(rng, cutouts[index % len(cutouts)])
+        x, y = _labelled(cv2.cvtColor(view, cv2.COLOR_RGB2LAB), templates, box)
+        (test_x if index < VIEWS * HELD_BACK else train_x).extend(x)
+        (test_y if index < VIEWS * HELD_BACK else train_y).extend(y)
+    mined = [
+        x
+        for image in _negative_views(templates[0])
+        for x in _labelled(image, templates, None, NEGATIVE_MIN_PROPOSAL)[0]
+    ]
+    if len(mined) > MAX_NEGATIVES:
+        mined = [mined[i] for i in rng.choice(len(mined), MAX_NEGATIVES, replace=False)]
+    train_x.extend(mined)
+    train_y.extend([0] * len(mined))
+    return tuple(train_x), tuple(train_y), tuple(test_x), tuple(test_y)
 
 
 def _self_test(verifier: Verifier, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -125,6 +125,23 @@ def test_the_rebuilt_verifier_learns_a_negative(logos):
     assert before.probabilities(vector) >= MIN_PROBABILITY > after.probabilities(vector)
 
 
+def test_a_rebuild_for_a_correction_reuses_the_references_training_rows(monkeypatch):
+    """The views and mined negatives do not depend on the corrections: a rebuild computes
+    only the correction's rows (and fits again), so it takes a fraction of a second."""
+    from ai_processing.analyzers import logo_verifier
+
+    computed = []
+    build = logo_verifier._training_build
+    monkeypatch.setattr(logo_verifier, "_training_build", lambda *args: computed.append(args) or build(*args))
+    shown = spotify(9)
+    references = (LogoReference(1, "spotify", "fix-rows-spotify", lambda: icon_png("spotify")),)
+    plain = brand_verifier_build(references).verifier
+    fixed = brand_verifier_build(references, [corrected(NEGATIVE, crop_at(shown.image, normalised(shown)))]).verifier
+
+    assert len(computed) == 1
+    assert not np.array_equal(plain.weights, fixed.weights) and fixed.seconds < plain.seconds
+
+
 def test_a_crop_keeps_a_margin_around_the_box_at_working_scale():
     image = np.zeros((1080, 1920, 3), np.uint8)
 

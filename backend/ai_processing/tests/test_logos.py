@@ -304,3 +304,69 @@ def test_segments_analysed_before_a_brands_verifier_is_built_are_checked_again(
     assert "checked again" not in segment.state_reason
     assert until(BrandAppearance.objects.filter(stream=stream, brand=brand).exists, 30, interval_s=0.2)
     assert Detection.objects.filter(frame__segment=segment, kind="logo").exclude(brand=brand).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_recheck_looks_only_for_the_brands_the_live_job_skipped(
+    settings, tmp_path, stream, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Spotify's verifier is built, Starbucks's still building when the live job runs: the
+    job stores Spotify's sightings and records Starbucks as awaited. The recheck looks for
+    Starbucks alone and adds its sightings; Spotify's stand as stored (the same rows, the
+    same `why`), and the live page is sent both, since a frame message replaces its logos."""
+    from ai_processing import pipeline, services
+    from ai_processing.models import BrandReferenceImage
+    from ai_processing.pipeline import LOGOS_AWAITED, segment_analyze, segment_logos_recheck
+    from ai_processing.tests.test_pipeline import make_segment, segment_with_frames
+    from exposure.models import BrandAppearance
+
+    settings.MEDIA_ROOT = tmp_path
+    spotify = brand_create(owner=user, name="Spotify")
+    brand_reference_image_add(brand=spotify, image=SimpleUploadedFile("s.png", icon_png("spotify"), "image/png"))
+    brand_verifier_build(brand_id=spotify.pk)  # what the upload queues after commit
+    starbucks = brand_create(owner=user, name="Starbucks")  # its reference alone: its build not run yet
+    image = SimpleUploadedFile("b.png", icon_png("starbucks"), "image/png")
+    BrandReferenceImage.objects.create(brand=starbucks, image=image)
+    shown = [scene(np.random.default_rng(9), "spotify", width=160).image] * 15
+    shown += [scene(np.random.default_rng(3), "starbucks", width=200, max_angle=10).image] * 15
+    stream.enabled_analyzers = ["logos"]
+    stream.save()
+    segment = make_segment(stream, segment_with_frames(tmp_path, shown))
+    queued: list[int] = []
+    monkeypatch.setattr(pipeline, "logos_recheck_dispatch", queued.append)
+
+    assert segment_analyze(segment.pk) == "done"
+    segment.refresh_from_db()
+    assert queued == [segment.pk] and segment.state == "analyzing"
+    assert segment.trace[LOGOS_AWAITED] == [starbucks.pk]
+    logos = Detection.objects.filter(frame__segment=segment, kind="logo")
+    first = {d.pk: (d.brand_id, d.pts, d.extra) for d in logos}
+    assert first and {brand for brand, _, _ in first.values()} == {spotify.pk}
+
+    brand_verifier_build(brand_id=starbucks.pk)  # its build ends
+    looked_for: list[set[int]] = []
+    analyze = LogosAnalyzer.analyze
+
+    def spied(self, frames, context=None):
+        looked_for.append({reference.brand_id for reference in context.logos})
+        return analyze(self, frames, context)
+
+    monkeypatch.setattr(LogosAnalyzer, "analyze", spied)
+    sent: list[dict] = []
+    monkeypatch.setattr(services, "broadcast", lambda stream_id, message: sent.append(message))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert segment_logos_recheck(segment.pk) == "rechecked"
+
+    assert looked_for and all(brands == {starbucks.pk} for brands in looked_for)  # Spotify's matcher not run again
+    segment.refresh_from_db()
+    assert segment.state == "done" and "checked again" not in segment.state_reason
+    kept = {d.pk: (d.brand_id, d.pts, d.extra) for d in logos.filter(brand=spotify)}
+    assert kept == first
+    added = list(logos.filter(brand=starbucks))
+    assert added and len({d.pts for d in added}) == len(added)  # stored once per frame
+    assert all("verifier" in d.extra["why"] for d in added)
+    frames = [message for message in sent if message["type"] == "analysis.frame"]
+    assert frames and all(message["analyzers"] == ["logos"] for message in frames)
+    labels = {label for message in frames for label in (d["label"] for d in message["detections"])}
+    assert labels == {"Spotify", "Starbucks"}  # the kept sightings are sent with the new ones
+    assert {a.brand_id for a in BrandAppearance.objects.filter(stream=stream)} == {spotify.pk, starbucks.pk}
