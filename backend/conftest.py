@@ -129,19 +129,33 @@ def analysis_workers(settings):
     app.control.purge()
 
 
-def _until_analysis_settles(timeout_s: float = 60.0) -> None:
+def _until_analysis_settles(timeout_s: float = 90.0) -> None:
     """Jobs still running when a test ends would write while the database flush truncates
     (a deadlock that failed the flush). The test worker's exit terminates its thread pool
     without waiting for running tasks, and a job goes on after its segment is done (trace,
-    exposure, a logo recheck): so no segment is busy and the worker holds no task."""
+    exposure, a logo recheck): so no segment is busy and the worker holds no task. Jobs that
+    do not settle within the bound fail the test, naming what was left. The bound fits within
+    the test's own 120 s timeout: an upload's three segments took up to 62 s to analyse on two
+    loaded cores."""
     from celery.worker import state as worker_state
 
     from media_analyzer.tests.waits import until
     from streaming.models import MediaSegment
 
     busy = MediaSegment.objects.filter(state__in=[MediaSegment.State.PENDING, MediaSegment.State.ANALYZING])
-    until(
+    if until(
         lambda: not busy.exists() and not worker_state.active_requests and not worker_state.reserved_requests,
         timeout_s,
         interval_s=0.2,
+    ):
+        return
+    # Going on to the flush would deadlock or hide the stuck job: the test fails, saying which.
+    left = [f"segment {pk} (seq {seq}) {state}" for pk, seq, state in busy.values_list("pk", "seq", "state")]
+    tasks = [f"{request.name}{list(request.args)}" for request in worker_state.active_requests]
+    tasks += [f"{request.name}{list(request.args)} (reserved)" for request in worker_state.reserved_requests]
+    pytest.fail(
+        f"analysis did not settle within {timeout_s:g} s after the test: "
+        f"{', '.join(left) or 'no segment pending or analyzing'}; "
+        f"worker tasks: {', '.join(tasks) or 'none'}",
+        pytrace=False,
     )

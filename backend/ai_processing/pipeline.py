@@ -40,10 +40,8 @@ from ai_processing.dispatch import logos_recheck_dispatch
 from ai_processing.evidence import thumbnail_jpeg
 from ai_processing.frames import frames_sampled
 from ai_processing.hooks import ResultsStored, results_stored
-from ai_processing.messages import segment_message
 from ai_processing.models import Brand, BrandReferenceImage, FrameAnalysis, LogoCorrection
-from ai_processing.services import results_store
-from media_analyzer.events import broadcast
+from ai_processing.services import results_store, segment_end_announce
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
 
@@ -476,8 +474,5 @@ def _finish(segment: MediaSegment, state: str, reason: str, owns_state: bool = T
     MediaSegment.objects.filter(pk=segment.pk).update(
         state=state, state_reason=reason, lease_until=None, updated_at=timezone.now()
     )
-    try:  # skipped and failed are visible live; the stored state stands whatever happens here
-        broadcast(segment.stream_id, segment_message(segment, state, reason))
-    except Exception:
-        logger.exception("segment %s: the %s event was not sent", segment.pk, state)
+    segment_end_announce(segment, state, reason)  # skipped and failed are visible live
     return state

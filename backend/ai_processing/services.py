@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from streaming.models import MediaSegment, Stream
 
 if TYPE_CHECKING:
     from ai_processing.analyzers.logo_corrections import Crop
+
+logger = logging.getLogger(__name__)
 
 
 def brand_create(*, owner: AbstractBaseUser, name: str, aliases: list[str] | None = None) -> Brand:
@@ -185,6 +188,15 @@ def results_store(
         # stored results; viewers that miss them get the snapshot when they reconnect.
         transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages], robust=True)  # type: ignore[func-returns-value]
     return rows
+
+
+def segment_end_announce(segment: MediaSegment, state: str, reason: str) -> None:
+    """Sends a segment that ended without results (skipped, failed) to its viewers. The
+    stored state stands whatever happens to the event (a channel layer out of reach)."""
+    try:
+        broadcast(segment.stream_id, segment_message(segment, state, reason))
+    except Exception:
+        logger.exception("segment %s: the %s event was not sent", segment.pk, state)
 
 
 def _frames_upsert(segment: MediaSegment, pts: list[float], timings: dict[str, float]) -> list[FrameAnalysis]:

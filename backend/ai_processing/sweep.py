@@ -5,7 +5,10 @@ message (Redis restarted without persistence, a process restarted with jobs in i
 a dead job (its lease ran out) left `pending` or `analyzing`. It runs beside the ingest, one
 per deployment (`sweep_loop`): in the web process in embedded mode, in `manage.py ingest` in
 services mode. Each row is taken with a conditional update, so two sweeps never both
-dispatch it; a duplicate dispatch is harmless anyway (jobs are idempotent)."""
+dispatch it; a duplicate dispatch is harmless anyway (jobs are idempotent).
+
+Each pass also fails the uploads whose remux was lost (streaming.uploads.uploads_sweep):
+streaming runs no loop of its own beside the ingest, and must not import this app."""
 
 from __future__ import annotations
 
@@ -20,10 +23,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ai_processing.dispatch import logos_recheck_dispatch, segment_dispatch
-from ai_processing.messages import segment_message
 from ai_processing.pipeline import AWAITING_VERIFIERS, OUTAGES
-from media_analyzer.events import broadcast
+from ai_processing.services import segment_end_announce
 from streaming.models import MediaSegment
+from streaming.uploads import uploads_sweep
 
 logger = logging.getLogger(__name__)
 State = MediaSegment.State
@@ -61,7 +64,9 @@ def _expired_leases_requeue(now: datetime) -> None:
         if held.update(
             state=State.FAILED, attempts=attempts + 1, lease_until=None, state_reason=reason, updated_at=now
         ):
-            _announce(pk, reason)
+            logger.error("segment %s failed: %s", pk, reason)
+            if (segment := MediaSegment.objects.filter(pk=pk).first()) is not None:
+                segment_end_announce(segment, State.FAILED, reason)
 
 
 def _pending_redispatch(now: datetime) -> int:
@@ -115,20 +120,13 @@ def _lost_rechecks_redispatch(now: datetime) -> int:
     return dispatched
 
 
-def _announce(segment_id: int, reason: str) -> None:
-    logger.error("segment %s failed: %s", segment_id, reason)
-    segment = MediaSegment.objects.filter(pk=segment_id).first()
-    try:  # the stored state stands whatever happens to the event
-        if segment is not None:
-            broadcast(segment.stream_id, segment_message(segment, State.FAILED, reason))
-    except Exception:
-        logger.exception("segment %s: the failed event was not sent", segment_id)
-
-
 def _sweep_once() -> int:
+    """One pass of both sweeps; returns how many segments it dispatched again."""
     close_old_connections()  # a connection the database dropped (restart, outage) is opened afresh
     try:
-        return segments_sweep()
+        swept = segments_sweep()
+        uploads_sweep()  # logs each upload it fails
+        return swept
     finally:
         close_old_connections()
 

@@ -118,8 +118,8 @@ def _publish(stream_id, message: dict, firings) -> None:
     broadcast(stream_id, message)
     for firing in firings:
         broadcast(stream_id, alert_message(firing))
-    for delivery_id in WebhookDelivery.objects.filter(firing__in=firings).values_list("pk", flat=True):
-        delivery_dispatch(delivery_id)
+    for delivery_id, url in WebhookDelivery.objects.filter(firing__in=firings).values_list("pk", "url"):
+        delivery_dispatch(delivery_id, url)
 
 
 def alert_rule_create(*, owner, **fields) -> AlertRule:

@@ -199,14 +199,16 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # the system's trusted authorities, host names checked
 
 
-def delivery_dispatch(delivery_id: int) -> None:
-    """Celery in services mode; in embedded mode a small pool, one queue per endpoint."""
+def delivery_dispatch(delivery_id: int, url: str | None = None) -> None:
+    """Celery in services mode; in embedded mode a small pool, one queue per endpoint.
+    `url`: the delivery's, when the caller has it (one query for a list, not one a row)."""
     if settings.CELERY_BROKER_URL:
         from exposure.tasks import deliver_webhook
 
         deliver_webhook.apply_async(args=[delivery_id], queue="realtime")
     else:
-        url = WebhookDelivery.objects.filter(pk=delivery_id).values_list("url", flat=True).first() or ""
+        if url is None:
+            url = WebhookDelivery.objects.filter(pk=delivery_id).values_list("url", flat=True).first() or ""
         _QUEUES.submit(endpoint_of(url), delivery_id)
 
 

@@ -7,7 +7,9 @@ accepted one becomes a `processing` stream at once, and the remux runs off the r
 (embedded mode: an in-process pool; services mode: the Celery "batch" queue), reporting
 its progress on the stream (`upload_progress`, pushed as `stream.state`). It ends `ended`
 with its segments registered, or `failed` with a `status_reason`; the stored upload is
-deleted either way.
+deleted either way. A remux that never ends (the process that ran it restarted, a worker
+killed with its task lost) is found by the sweep (`uploads_sweep`, beside the ingest): a
+`processing` stream with no progress for UPLOAD_STALL_S ends `failed`, its upload deleted.
 
 The upload is kept under MEDIA_ROOT/uploads/ until then: ffmpeg needs a local path, and
 MEDIA_ROOT is the media volume that web, ingest and workers share whatever MEDIA_STORAGE
@@ -26,6 +28,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import av
@@ -49,6 +52,8 @@ ALLOWED_AUDIO = {"aac", "mp3"}
 REMUX_TIMEOUT_S = 3600
 UPLOADS_DIR = "uploads"  # under MEDIA_ROOT: stored uploads waiting for their remux
 PROGRESS_INTERVAL_S = 1.0  # at most one progress write (and message) a second
+SWEEP_BATCH = 100  # stalled uploads failed per sweep pass
+INTERRUPTED = "the upload's processing was interrupted: upload it again"
 
 
 class UploadRejected(ValueError):
@@ -96,6 +101,12 @@ def uploads_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / UPLOADS_DIR
 
 
+def upload_path(stream_id) -> Path:
+    """Where an accepted upload waits for its remux: named after its stream, so the sweep
+    can delete the upload of a stream whose remux was lost."""
+    return uploads_dir() / f"{stream_id}.upload"
+
+
 def upload_accept(*, owner, name: str, chunks: Iterable[bytes]) -> Stream:
     """Stores the upload, probes it and creates its batch-mode stream (`processing`), then
     queues the remux. Whatever fails before that (a rejected file, a quota) removes the
@@ -117,6 +128,7 @@ def upload_accept(*, owner, name: str, chunks: Iterable[bytes]) -> Stream:
             stream, _ = stream_create(owner=owner, name=name, processing_mode=Stream.Mode.BATCH)
             stream = stream_update(stream=stream, ingest_enabled=False)  # nobody publishes to an upload
             Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.PROCESSING, upload_progress=0.0)
+            path = path.rename(upload_path(stream.pk))  # in the transaction: a stream is never without it
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -185,6 +197,38 @@ def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
         path.unlink(missing_ok=True)
     _finish(stream_id, Stream.Status.ENDED, progress=1.0)
     return Stream.Status.ENDED
+
+
+def uploads_sweep() -> int:
+    """`processing` streams whose remux has written no progress for UPLOAD_STALL_S: the job
+    is gone (the process that ran it restarted, a worker was killed and its task lost with a
+    broker restart), so nothing will ever end them. Each is failed with the reason, and its
+    stored upload and partial segments are deleted; returns how many. A running remux writes
+    progress every second; one still waiting for its queue that long is failed too. A job
+    that was only late finds its stream failed and stops (upload_remux, _progress).
+
+    Run by the sweep beside the ingest (ai_processing.sweep), one per deployment."""
+    now = timezone.now()
+    stalled = Stream.objects.filter(
+        status=Stream.Status.PROCESSING,
+        updated_at__lt=now - timedelta(seconds=settings.CONFIG.upload_stall_s),
+    )
+    failed = 0
+    for stream_id, updated in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
+        held = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING, updated_at=updated)
+        if not held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, updated_at=now):
+            continue  # its remux wrote progress meanwhile, or it ended
+        upload_path(stream_id).unlink(missing_ok=True)
+        shutil.rmtree(settings.INGEST["HLS_ROOT"] / str(stream_id), ignore_errors=True)
+        logger.warning(
+            "upload %s: no progress for %s s, its remux was lost; failed", stream_id, settings.CONFIG.upload_stall_s
+        )
+        try:  # the stored state stands whatever happens to the event
+            _announce(stream_id)
+        except Exception:
+            logger.exception("upload %s: the failed event was not sent", stream_id)
+        failed += 1
+    return failed
 
 
 def _progress(stream_id, fraction: float) -> None:

@@ -151,7 +151,15 @@ def test_a_logo_recheck_lost_past_its_bound_is_queued_again(stream, segment_file
     assert MediaSegment.objects.get(pk=recent.pk).state == State.ANALYZING
 
 
-def test_a_segment_whose_jobs_keep_dying_fails_after_the_last_attempt(stream, segment_file, bounds, dispatched):
+def test_a_segment_whose_jobs_keep_dying_fails_after_the_last_attempt(
+    stream, segment_file, bounds, dispatched, monkeypatch
+):
+    from ai_processing import services
+
+    sent, send = [], services.broadcast
+    monkeypatch.setattr(
+        services, "broadcast", lambda stream_id, message: (sent.append(message), send(stream_id, message))
+    )
     poison = aged(
         make_segment(stream, segment_file),
         state=State.ANALYZING,
@@ -165,6 +173,9 @@ def test_a_segment_whose_jobs_keep_dying_fails_after_the_last_attempt(stream, se
     assert dispatched == []
     assert poison.state == State.FAILED and poison.attempts == 3
     assert "3 jobs" in poison.state_reason and poison.lease_until is None
+    assert [(m["type"], m["segment_seq"], m["state"], m["reason"]) for m in sent] == [
+        ("analysis.segment", poison.seq, "failed", poison.state_reason)
+    ]
 
 
 def test_a_stale_realtime_segment_dispatched_again_ends_skipped(stream, segment_file, bounds, dispatched):
@@ -255,3 +266,29 @@ def test_a_dispatch_that_raises_in_segment_register_leaves_the_segment_to_the_sw
     aged(segment, created_at=timezone.now() - timedelta(seconds=31))
     assert sweep() == 1
     assert MediaSegment.objects.get(pk=segment.pk).state == State.DONE
+
+
+@pytest.mark.django_db(transaction=True)  # a pass opens and closes its own connections
+def test_a_sweep_pass_fails_an_upload_whose_remux_was_lost(stream, settings, tmp_path):
+    """The loop beside the ingest runs the uploads' sweep too (streaming runs no loop of its
+    own): an upload `processing` past UPLOAD_STALL_S without progress ends failed."""
+    from ai_processing.sweep import _sweep_once
+    from streaming.models import Stream
+    from streaming.uploads import INTERRUPTED, upload_path, uploads_dir
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_stall_s": 600.0})
+    uploads_dir().mkdir(parents=True)
+    upload_path(stream.pk).write_bytes(b"video")
+    (tmp_path / "streams" / str(stream.pk)).mkdir(parents=True)
+    (tmp_path / "streams" / str(stream.pk) / "seg_000000.ts").write_bytes(b"partial")
+    Stream.objects.filter(pk=stream.pk).update(
+        status="processing", upload_progress=0.3, updated_at=timezone.now() - timedelta(seconds=601)
+    )
+
+    _sweep_once()
+
+    stream.refresh_from_db()
+    assert (stream.status, stream.status_reason) == ("failed", INTERRUPTED)
+    assert not upload_path(stream.pk).exists() and not (tmp_path / "streams" / str(stream.pk)).exists()

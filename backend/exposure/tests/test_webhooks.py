@@ -294,3 +294,31 @@ def test_a_slow_endpoint_never_delays_another_endpoints_alerts(stream, user, set
             server.server_close()
     states = set(WebhookDelivery.objects.values_list("state", flat=True))
     assert states == {"delivered"}, states
+
+
+@pytest.mark.django_db(transaction=True)  # the pool's threads read the deliveries
+def test_publishing_firings_lists_their_deliveries_in_one_query(stream, user, settings, django_assert_num_queries):
+    """Embedded mode: each delivery's endpoint (its queue) comes from the one query that
+    lists the firings' deliveries, not from one more query per delivery."""
+    from exposure.services import _publish
+    from exposure.webhooks import deliveries_drain
+
+    settings.CELERY_BROKER_URL = None  # the in-process queues, in the services suite too
+    received = []
+    server, url = _receiver(lambda: received.append(1))
+    try:
+        rule = alert_rule_create(
+            owner=user, name="r", brand=brand_create(owner=user, name="Acme"), condition="appears", webhook_url=url
+        )
+        firings = [AlertFiring.objects.create(rule=rule, stream=stream, payload={"n": n}) for n in range(5)]
+        for firing in firings:
+            WebhookDelivery.objects.create(firing=firing, url=url)
+
+        with django_assert_num_queries(1):
+            _publish(stream.pk, {"type": "exposure.update"}, firings)
+        deliveries_drain()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 5
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}

@@ -2,6 +2,7 @@
 request answers 202 once the file is checked; the remux runs in the background."""
 
 import subprocess
+import threading
 
 import imageio_ffmpeg
 import pytest
@@ -213,3 +214,65 @@ def test_a_body_without_a_length_is_cut_off_once_it_passes_the_limit(settings):
     with pytest.raises(PayloadTooLarge):
         handler.receive_data_chunk(b"\0" * 4000, 4000)
     assert handler.file.closed
+
+
+def test_an_upload_whose_remux_never_ran_is_failed_by_the_sweep_and_its_upload_deleted(
+    api, media, tmp_path, settings, state_messages
+):
+    """What a restart leaves: an accepted upload whose remux job is gone. Here its job waits
+    behind two that never finish (the embedded pool's two threads held), the state a lost
+    job leaves; past UPLOAD_STALL_S without progress, the sweep fails it with the reason and
+    deletes its stored upload. The job, let run at last, finds it failed and does nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streaming.uploads import _POOL, INTERRUPTED, upload_pool_drain, uploads_sweep
+
+    settings.CELERY_BROKER_URL = None  # the in-process pool, in the services suite too
+    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_stall_s": 600.0})
+    held = threading.Event()
+    try:
+        for _ in range(2):
+            _POOL.submit(held.wait, 60)
+        response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+        assert response.status_code == 202, response.data
+        stream_id = response.data["id"]
+        assert len(stored_uploads(media)) == 1
+        assert uploads_sweep() == 0  # waiting, not yet past the bound
+
+        Stream.objects.filter(pk=stream_id).update(updated_at=timezone.now() - timedelta(seconds=601))
+        assert uploads_sweep() == 1
+    finally:
+        held.set()
+    upload_pool_drain()  # the late job runs now
+
+    stream = Stream.objects.get(pk=stream_id)
+    assert (stream.status, stream.status_reason) == ("failed", INTERRUPTED)
+    assert (state_messages[-1]["status"], state_messages[-1]["status_reason"]) == ("failed", INTERRUPTED)
+    assert stored_uploads(media) == []
+    assert MediaSegment.objects.count() == 0 and not (media / "streams" / stream_id).exists()
+    assert uploads_sweep() == 0
+
+
+def test_an_upload_whose_remux_reports_progress_is_left_to_it(user, media, settings):
+    """The bound counts from the last progress write: a long remux still under way is not
+    failed, however long ago it was uploaded."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streaming.services import stream_create
+    from streaming.uploads import upload_path, uploads_dir, uploads_sweep
+
+    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_stall_s": 600.0})
+    stream, _ = stream_create(owner=user, name="long.mp4", processing_mode=Stream.Mode.BATCH)
+    uploads_dir().mkdir(parents=True)
+    upload_path(stream.pk).write_bytes(b"video")
+    Stream.objects.filter(pk=stream.pk).update(
+        status="processing", upload_progress=0.5, created_at=timezone.now() - timedelta(hours=5)
+    )
+
+    assert uploads_sweep() == 0
+
+    assert Stream.objects.get(pk=stream.pk).status == "processing" and upload_path(stream.pk).exists()
