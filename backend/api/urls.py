@@ -1,11 +1,12 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from api import auth, brands, corrections, exposure, health, hls, metrics, results, streams, uploads
+from api import auth, brands, corrections, exposure, health, hls, kinds, metrics, results, streams, uploads
 
 urlpatterns = [
     path("health", health.HealthView.as_view(), name="health"),
     path("metrics", metrics.MetricsView.as_view(), name="metrics"),
+    path("kinds/", kinds.KindListView.as_view(), name="kind-list"),
     path("auth/login/", auth.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
     path("auth/token/", auth.TokenView.as_view(), name="auth-token"),

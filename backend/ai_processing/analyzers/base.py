@@ -8,6 +8,7 @@ coordinate space. Analyzers never touch the database: the job puts what they nee
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,30 @@ class Context:
 
 NO_CONTEXT = Context()
 
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A `Finding.kind` value as the dashboard shows it (`GET /api/kinds/`): the toggle's label,
+    the colour of its boxes and swatch. Declared by the plug-in that produces it, so a new
+    kind needs no change in the frontend."""
+
+    key: str
+    label: str
+    colour: str  # "#rrggbb"
+    boxes: bool = True  # False: whole-frame findings (scene, colours), no box to draw or toggle
+
+    def __post_init__(self) -> None:
+        if not self.key or not self.label:
+            raise ValueError("a kind needs a key and a label")
+        if not _HEX_COLOUR.fullmatch(self.colour):
+            raise ValueError(f"kind {self.key!r}: colour {self.colour!r} is not #rrggbb")
+
+
+def kind_key(kind: Kind | str) -> str:
+    return kind if isinstance(kind, str) else kind.key
+
 
 @dataclass(frozen=True)
 class AnalyzerStatus:
@@ -103,7 +128,9 @@ class AnalyzerStatus:
 
 class Analyzer(ABC):
     key: ClassVar[str]
-    kinds: ClassVar[tuple[str, ...]]
+    # The Finding.kind values it produces. A `Kind` declares the label and colour the dashboard
+    # shows; a plain key names a kind another plug-in declares (or one shown with defaults).
+    kinds: ClassVar[tuple[Kind | str, ...]]
     # Files this analyzer needs under MODELS_DIR; missing ones disable it, never crash.
     weights: ClassVar[tuple[str, ...]] = ()
     # Light analyzers run in realtime mode; batch mode runs every enabled one.

@@ -23,7 +23,7 @@ JPEG_QUALITY = 85
 
 class CloudVisionAnalyzer(Analyzer):
     key = KEY
-    kinds = ("logo", "object")
+    kinds = ("logo", "object")  # declared by the logos and objects plug-ins
     light = False
 
     def status(self) -> AnalyzerStatus:

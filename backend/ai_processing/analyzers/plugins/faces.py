@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ai_processing.analyzers.base import Finding
+from ai_processing.analyzers.base import Finding, Kind
 from ai_processing.analyzers.plugins.objects import ObjectsAnalyzer
 
 KEY = "faces"
@@ -17,7 +17,7 @@ FACE_CLASSES = {"FACE_FEMALE", "FACE_MALE", "face"}
 class FacesAnalyzer(ObjectsAnalyzer):
     key = KEY
     optional = True  # not brand exposure: left out before logos, text and objects when analysis is behind
-    kinds = ("face",)
+    kinds = (Kind("face", "Faces", "#facc15"),)
     weights = ("faces.onnx",)
     kind = "face"
     confidence = 0.3

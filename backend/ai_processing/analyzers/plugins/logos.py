@@ -23,6 +23,7 @@ from ai_processing.analyzers.base import (
     CorrectedLogo,
     Finding,
     Frame,
+    Kind,
     LogoReference,
     StoredVerifier,
 )
@@ -68,7 +69,7 @@ MAX_REFERENCE_PIXELS = 25_000_000  # as on upload (api.brands): also bounds refe
 
 class LogosAnalyzer(Analyzer):
     key = KEY
-    kinds = ("logo",)
+    kinds = (Kind("logo", "Logos", "#f472b6"),)
 
     def load(self) -> None:
         self._templates: OrderedDict[str, tuple[LogoTemplate, np.ndarray] | None] = OrderedDict()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, Kind
 from ai_processing.analyzers.onnx import onnx_session
 
 KEY = "objects"
@@ -20,7 +20,7 @@ LETTERBOX_FILL = 114
 
 class ObjectsAnalyzer(Analyzer):
     key = KEY
-    kinds = ("object",)
+    kinds = (Kind("object", "Objects", "#22d3ee"),)
     weights = ("yolo11n.onnx",)
     confidence = 0.25
     iou = 0.45

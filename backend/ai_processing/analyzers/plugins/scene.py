@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, BrandName, Context, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, BrandName, Context, Finding, Frame, Kind
 from ai_processing.analyzers.onnx import onnx_session
 
 KEY = "scene"
@@ -39,7 +39,7 @@ CLIP_CONTEXT = 77  # token positions in CLIP's text tower
 class SceneAnalyzer(Analyzer):
     key = KEY
     optional = True  # context for the whole frame, not a sighting: the first to go when analysis is behind
-    kinds = ("scene",)
+    kinds = (Kind("scene", "Scene", "#c084fc", boxes=False),)
     weights = ("clip-image.onnx", "clip-text.onnx", "clip-tokenizer.json")
 
     def load(self) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerStatus, Box, Context, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerStatus, Box, Context, Finding, Frame, Kind
 
 KEY = "text"
 MIN_CONFIDENCE = 0.6
@@ -16,7 +16,11 @@ MIN_CONFIDENCE = 0.6
 
 class TextAnalyzer(Analyzer):
     key = KEY
-    kinds = ("text",)
+    kinds = (
+        Kind("text", "Text", "#a3e635"),
+        # A brand named in the text: added after the analyzers by `brand_matching`, under this analyzer.
+        Kind("brand", "Brands", "#fb923c"),
+    )
     light = False
 
     def status(self) -> AnalyzerStatus:

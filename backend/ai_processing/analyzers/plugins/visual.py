@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, Kind
 from ai_processing.analyzers.colour import lab_to_hex, rgb_to_lab
 
 KEY = "visual"
@@ -18,7 +18,7 @@ KMEANS_ITERATIONS = 8
 
 class VisualAnalyzer(Analyzer):
     key = KEY
-    kinds = ("visual",)
+    kinds = (Kind("visual", "Colours and light", "#94a3b8", boxes=False),)
     queue = "visual"
 
     def load(self) -> None:

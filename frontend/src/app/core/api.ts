@@ -33,6 +33,15 @@ export interface AnalyzerStatus {
   message?: string;
 }
 
+/** A `Detection.kind`, as its analyzer plug-in declares it (`GET /api/kinds/`). */
+export interface KindInfo {
+  key: string;
+  label: string;
+  colour: string; // #rrggbb: its boxes and swatch
+  boxes: boolean; // false: whole-frame findings (scene, colours), no box to draw or toggle
+  analyzers: string[];
+}
+
 export interface Health {
   status: string;
   analyzers: AnalyzerStatus[];
@@ -249,6 +258,10 @@ export class Api {
 
   deleteAlertRule(id: number): Promise<unknown> {
     return firstValueFrom(this.http.delete(`/api/alerts/${id}/`));
+  }
+
+  kinds(): Promise<KindInfo[]> {
+    return firstValueFrom(this.http.get<KindInfo[]>('/api/kinds/'));
   }
 
   health(): Promise<Health> {

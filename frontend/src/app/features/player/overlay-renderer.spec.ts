@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { FALLBACK_COLOUR } from '../../core/kinds';
 import type { AnalysisFrame } from '../../core/protocol';
 import { OverlayRenderer, containedRect } from './overlay-renderer';
 
-/** A canvas whose 2D context records the rectangles stroked on it. */
+/** A canvas whose 2D context records the rectangles stroked on it, and in which colour. */
 function recordingCanvas() {
   const strokes: number[][] = [];
+  const colours: string[] = [];
   const context = {
     clearRect() {},
     fillRect() {},
     fillText() {},
     measureText: () => ({ width: 40 }),
-    strokeRect: (...box: number[]) => strokes.push(box),
+    strokeRect: (...box: number[]) => {
+      strokes.push(box);
+      colours.push(context.strokeStyle);
+    },
     globalAlpha: 1,
     lineWidth: 1,
     font: '',
@@ -18,7 +23,7 @@ function recordingCanvas() {
     fillStyle: '',
   };
   const canvas = { width: 1000, height: 600, getContext: () => context } as unknown as HTMLCanvasElement;
-  return { canvas, strokes };
+  return { canvas, strokes, colours };
 }
 
 const frame: AnalysisFrame = {
@@ -58,6 +63,22 @@ describe('OverlayRenderer', () => {
 
     expect(drawn.map((d) => d.label)).toEqual(['face']); // full-frame findings are not boxes
     expect(strokes).toEqual([[500, 112.5, 80, 90]]);
+  });
+
+  it('draws each kind in the colour it is given, one nobody named in a neutral one', () => {
+    const { canvas, colours } = recordingCanvas();
+    const named: Record<string, string> = { sharpness: '#38bdf8' }; // as the API names it
+    const sharp = { ...frame.detections[0], analyzer: 'sharpness', kind: 'sharpness', label: 'sharp' };
+    const shown = new Set(['sharpness', 'object']);
+
+    const drawn = new OverlayRenderer(canvas, (kind) => named[kind]).draw(
+      { ...frame, detections: [sharp, frame.detections[1]] },
+      { x: 0, y: 0, width: 100, height: 100 },
+      shown,
+    );
+
+    expect(drawn.map((d) => d.kind)).toEqual(['sharpness', 'object']);
+    expect(colours).toEqual(['#38bdf8', FALLBACK_COLOUR]);
   });
 
   it('clears the overlay when there is no result', () => {

@@ -1,3 +1,4 @@
+import { FALLBACK_COLOUR } from '../../core/kinds';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
 
 export interface ContentRect {
@@ -7,18 +8,14 @@ export interface ContentRect {
   height: number;
 }
 
-export const KIND_COLOURS: Record<string, string> = {
-  object: '#22d3ee',
-  face: '#facc15',
-  logo: '#f472b6',
-  text: '#a3e635',
-  brand: '#fb923c',
-};
-
 /** Draws a frame's boxes on a canvas laid over the video. A plain class: tests drive it
- * with any canvas and any clock. Full-frame findings (scene, colours) are not boxes. */
+ * with any canvas and any clock. Full-frame findings (scene, colours) are not boxes. Each
+ * kind's colour comes from `colourOf` (the API's kinds); an unknown kind's is neutral. */
 export class OverlayRenderer {
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly colourOf: (kind: string) => string | undefined = () => undefined,
+  ) {}
 
   draw(frame: AnalysisFrame | null, content: ContentRect, kinds: ReadonlySet<string>, opacity = 1): Detection[] {
     const context = this.canvas.getContext('2d');
@@ -29,7 +26,7 @@ export class OverlayRenderer {
     context.lineWidth = 2;
     context.font = '13px system-ui, sans-serif';
     for (const detection of drawn) {
-      const colour = KIND_COLOURS[detection.kind] ?? '#e5e7eb';
+      const colour = this.colourOf(detection.kind) ?? FALLBACK_COLOUR;
       const x = content.x + detection.box.x * content.width;
       const y = content.y + detection.box.y * content.height;
       const width = detection.box.w * content.width;

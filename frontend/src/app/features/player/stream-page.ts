@@ -1,14 +1,13 @@
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { AnalyzerStatus, Api, ProcessingMode, StreamInfo } from '../../core/api';
+import { Kinds } from '../../core/kinds';
 import type { Detection } from '../../core/protocol';
 import { StreamSocket } from '../../core/stream-socket';
-import { KIND_COLOURS } from './overlay-renderer';
 import { ExposurePanel } from '../exposure/exposure-panel';
 import { StatsPanel } from './stats-panel';
 import { StreamPlayer } from './stream-player';
 
-const KINDS = ['object', 'face', 'logo', 'text', 'brand'];
 /** Played this much further behind live than results arrive, so each box is in before its frame. */
 const HOLD_BACK_MARGIN_S = 1;
 
@@ -27,9 +26,15 @@ export class StreamPage implements OnInit {
   protected readonly socket = inject(StreamSocket);
   protected readonly stream = signal<StreamInfo | null>(null);
   protected readonly analyzers = signal<AnalyzerStatus[]>([]);
-  protected readonly kinds = KINDS;
-  protected readonly colours = KIND_COLOURS;
-  protected readonly shownKinds = signal<ReadonlySet<string>>(new Set(KINDS));
+  private readonly kindCatalogue = inject(Kinds);
+  /** One toggle per kind with boxes, as the API names them; all shown until one is unticked. */
+  protected readonly kinds = this.kindCatalogue.boxed;
+  protected readonly colours = this.kindCatalogue.colours;
+  private readonly hiddenKinds = signal<ReadonlySet<string>>(new Set());
+  protected readonly shownKinds = computed<ReadonlySet<string>>(() => {
+    const hidden = this.hiddenKinds();
+    return new Set(this.kinds().flatMap((kind) => (hidden.has(kind.key) ? [] : [kind.key])));
+  });
   /** A viewer who prefers low delay sees boxes only where results are in time. */
   protected readonly lowDelay = signal(false);
   protected readonly holdBackS = computed(() => {
@@ -58,9 +63,15 @@ export class StreamPage implements OnInit {
   });
 
   async ngOnInit(): Promise<void> {
+    const kinds = this.kindCatalogue.load();
     this.stream.set(await this.api.stream(this.id()));
     this.socket.connect(this.id());
     this.analyzers.set((await this.api.health()).analyzers);
+    await kinds;
+  }
+
+  protected colour(kind: string): string {
+    return this.kindCatalogue.colour(kind);
   }
 
   protected startAt(): Date | null {
@@ -79,10 +90,10 @@ export class StreamPage implements OnInit {
   }
 
   protected toggleKind(kind: string): void {
-    const next = new Set(this.shownKinds());
-    if (next.has(kind)) next.delete(kind);
-    else next.add(kind);
-    this.shownKinds.set(next);
+    const hidden = new Set(this.hiddenKinds());
+    if (hidden.has(kind)) hidden.delete(kind);
+    else hidden.add(kind);
+    this.hiddenKinds.set(hidden);
   }
 
   protected async setMode(mode: ProcessingMode): Promise<void> {

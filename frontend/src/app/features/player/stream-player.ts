@@ -38,6 +38,8 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly src = input.required<string>();
   readonly timeline = input.required<FrameTimeline>();
   readonly kinds = input.required<ReadonlySet<string>>();
+  /** Each kind's box colour, by its key (unknown kinds: a neutral one). */
+  readonly colours = input<Readonly<Record<string, string>>>({});
   /** A wall clock to start at instead of the live edge (a replayed moment). */
   readonly startAt = input<Date | null>(null);
   /** Results older than this (one sampling interval and some) are not drawn. */
@@ -64,7 +66,7 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   ngAfterViewInit(): void {
     const video = this.video().nativeElement;
     const canvas = this.canvas().nativeElement;
-    this.renderer = new OverlayRenderer(canvas);
+    this.renderer = new OverlayRenderer(canvas, (kind) => this.colours()[kind]);
     this.resize = new ResizeObserver(() => {
       canvas.width = video.clientWidth;
       canvas.height = video.clientHeight;
