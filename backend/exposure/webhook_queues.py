@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.parse
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 
 from django.db import close_old_connections
@@ -36,8 +36,26 @@ class EndpointQueues:
         self._waiting: dict[str, deque[tuple[int, int]]] = defaultdict(deque)  # (delivery, retries so far)
         self._busy: set[str] = set()
         self._timers: set[threading.Timer] = set()
+        self._held: Counter[int] = Counter()  # deliveries waiting, in flight or on a retry timer
 
     def submit(self, endpoint: str, delivery_id: int, retries: int = 0) -> None:
+        """`retries`: the attempts already made, so the next retry waits as long as it would
+        have in the first chain (a delivery the sweep dispatched again)."""
+        with self._lock:
+            self._held[delivery_id] += 1
+        self._enqueue(endpoint, delivery_id, retries)
+
+    def holds(self, delivery_id: int) -> bool:
+        """Whether this process still has the delivery queued, in flight or waiting to retry:
+        the sweep leaves it alone, however long its endpoint's queue keeps it waiting."""
+        with self._lock:
+            return self._held[delivery_id] > 0
+
+    def held_count(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def _enqueue(self, endpoint: str, delivery_id: int, retries: int) -> None:
         with self._lock:
             self._waiting[endpoint].append((delivery_id, retries))
             if endpoint in self._busy:
@@ -67,22 +85,27 @@ class EndpointQueues:
             self._deliver(endpoint, delivery_id, retries)
 
     def _deliver(self, endpoint: str, delivery_id: int, retries: int) -> None:
+        state = None
         try:
             state = self._attempt(delivery_id)
         except Exception:
             logger.exception("webhook delivery %s crashed", delivery_id)
-            return
         finally:
             close_old_connections()
         backoffs = self._backoffs()
         if state == PENDING and retries < len(backoffs):
             self._retry_later(backoffs[retries], endpoint, delivery_id, retries + 1)
+            return  # still held, by its timer
+        with self._lock:
+            self._held[delivery_id] -= 1
+            if self._held[delivery_id] <= 0:
+                del self._held[delivery_id]
 
     def _retry_later(self, delay: float, endpoint: str, delivery_id: int, retries: int) -> None:
         def fire() -> None:
             with self._lock:
                 self._timers.discard(timer)
-            self.submit(endpoint, delivery_id, retries)
+            self._enqueue(endpoint, delivery_id, retries)
 
         timer = threading.Timer(delay, fire)
         timer.daemon = True

@@ -6,10 +6,16 @@ The receiver checks `X-Media-Analyzer-Signature: sha256=<hex>` over
 
 Each attempt resolves the host once, checks the address, and connects to that address
 (TLS still verifies the host name): a name cannot be re-pointed at an internal address
-between the check and the connection. Redirects are not followed, for the same reason."""
+between the check and the connection. Redirects are not followed, for the same reason.
+
+The database, not the queue, says what is left to send: a delivery still `pending` with no
+attempt for WEBHOOK_DELIVERY_STALL_S lost its job (embedded mode's queues die with their
+process; a broker restarted without persistence loses its tasks, and a dispatch may fail
+outright). The sweep (`deliveries_sweep_loop`, beside the ingest) dispatches it again."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import hmac
@@ -23,9 +29,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import F
+from django.utils import timezone
 
+from ai_processing.pipeline import OUTAGES
 from exposure.models import WebhookDelivery
 from exposure.webhook_queues import EndpointQueues, endpoint_of
 
@@ -33,6 +45,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 TIMEOUT_S = 5.0
 BACKOFF_S = (1, 4, 15, 60)  # before attempts 2, 3, 4, 5
+# What delivery_attempt returns when another job counted the attempt first (a late job and
+# the sweep's copy of it read the row at once): this one stops, that one goes on.
+TAKEN = "taken"
+SWEEP_BATCH = 200  # deliveries per pass: a long outage's backlog goes out over a few passes
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -41,11 +57,15 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def delivery_attempt(delivery_id: int) -> str:
-    """One POST. Returns the delivery's state: `pending` means try again later."""
+    """One POST. Returns the delivery's state: `pending` means try again later.
+
+    The attempt is counted, and `updated_at` marks its start, before the POST (_attempt_take):
+    one whose process dies mid-attempt has used it up, and the sweep's bound runs from its start."""
     delivery = WebhookDelivery.objects.select_related("firing__rule").get(pk=delivery_id)
     if delivery.state != WebhookDelivery.State.PENDING:
         return delivery.state
-    delivery.attempts += 1
+    if not _attempt_take(delivery):
+        return TAKEN
     address, refused = _checked_address(delivery.url)
     if refused:  # no retry: the URL or its address will not become acceptable
         delivery.state, delivery.last_status, delivery.last_error = WebhookDelivery.State.FAILED, None, refused
@@ -65,6 +85,18 @@ def delivery_attempt(delivery_id: int) -> str:
         logger.warning("webhook %s failed after %d attempts: %s", delivery.url, delivery.attempts, delivery.last_error)
     delivery.save(update_fields=["attempts", "last_status", "last_error", "state", "updated_at"])
     return delivery.state
+
+
+def _attempt_take(delivery: WebhookDelivery) -> bool:
+    """Counts the next attempt, on the condition that the row is still as `delivery` was read:
+    of two jobs that read it at once (a late job and the sweep's copy), one sends, the other
+    stops."""
+    taken = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=WebhookDelivery.State.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    if taken:
+        delivery.attempts += 1
+    return bool(taken)
 
 
 def _signed_request(delivery: WebhookDelivery) -> urllib.request.Request:
@@ -199,19 +231,92 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # the system's trusted authorities, host names checked
 
 
-def delivery_dispatch(delivery_id: int, url: str | None = None) -> None:
+def delivery_dispatch(delivery_id: int, url: str | None = None, attempts: int = 0) -> None:
     """Celery in services mode; in embedded mode a small pool, one queue per endpoint.
-    `url`: the delivery's, when the caller has it (one query for a list, not one a row)."""
+    `url`: the delivery's, when the caller has it (one query for a list, not one a row).
+    `attempts`: those already made (the sweep), so its retries keep the backoff schedule."""
     if settings.CELERY_BROKER_URL:
         from exposure.tasks import deliver_webhook
 
-        deliver_webhook.apply_async(args=[delivery_id], queue="realtime")
+        deliver_webhook.apply_async(args=[delivery_id], queue="realtime", retries=attempts)
     else:
         if url is None:
             url = WebhookDelivery.objects.filter(pk=delivery_id).values_list("url", flat=True).first() or ""
-        _QUEUES.submit(endpoint_of(url), delivery_id)
+        _QUEUES.submit(endpoint_of(url), delivery_id, retries=attempts)
 
 
 # Four threads: a slow endpoint holds one (its deliveries go one at a time), the rest flow.
 _QUEUES = EndpointQueues(lambda delivery_id: delivery_attempt(delivery_id), lambda: BACKOFF_S, threads=4)
 deliveries_drain = _QUEUES.drain
+
+
+def deliveries_sweep() -> int:
+    """One pass; returns how many deliveries it dispatched again.
+
+    A delivery `pending` with no attempt started for WEBHOOK_DELIVERY_STALL_S (above the
+    longest backoff) has no job left. Each is taken with a conditional update on the
+    `updated_at` it was read with, which also restarts its bound, so two sweeps never both
+    dispatch it. One that already had all its attempts is failed, not sent again. Embedded
+    mode: a delivery this process's queues still hold (a slow endpoint's backlog) is no
+    lost one, and is left to its queue."""
+    now = timezone.now()
+    stalled = WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.PENDING,
+        updated_at__lt=now - timedelta(seconds=settings.CONFIG.webhook_delivery_stall_s),
+    ).order_by("updated_at")
+    embedded = not settings.CELERY_BROKER_URL
+    # Read past what the queues hold, so a long backlog never hides the lost ones behind it.
+    rows = list(stalled.values_list("pk", "url", "attempts", "updated_at")[: SWEEP_BATCH + _QUEUES.held_count()])
+    dispatched = handled = 0
+    for pk, url, attempts, updated in rows:
+        if embedded and _QUEUES.holds(pk):
+            continue
+        if handled >= SWEEP_BATCH:
+            break
+        handled += 1
+        taken = WebhookDelivery.objects.filter(pk=pk, state=WebhookDelivery.State.PENDING, updated_at=updated)
+        if attempts >= MAX_ATTEMPTS:
+            reason = f"gave up: its job was lost after its last attempt ({attempts} of {MAX_ATTEMPTS})"
+            if taken.update(state=WebhookDelivery.State.FAILED, last_error=reason, updated_at=now):
+                logger.warning("webhook delivery %s failed: %s", pk, reason)
+            continue
+        if not taken.update(updated_at=now):
+            continue  # another sweep, or an attempt, took it meanwhile
+        try:
+            delivery_dispatch(pk, url, attempts=attempts)
+        except Exception as exc:
+            # Not sent: given back as it was, for the next pass, not one bound later.
+            WebhookDelivery.objects.filter(pk=pk, state=WebhookDelivery.State.PENDING, updated_at=now).update(
+                updated_at=updated
+            )
+            if isinstance(exc, OUTAGES):  # the rest would wait on the same broker
+                logger.warning(
+                    "webhook delivery %s not dispatched again: the broker is out of reach", pk, exc_info=True
+                )
+                break
+            logger.exception("webhook delivery %s not dispatched again", pk)
+            continue
+        logger.warning("webhook delivery %s: its job was lost; dispatching it again (attempt %d)", pk, attempts + 1)
+        dispatched += 1
+    return dispatched
+
+
+def _deliveries_sweep_once() -> int:
+    close_old_connections()  # a connection the database dropped (restart, outage) is opened afresh
+    try:
+        return deliveries_sweep()
+    finally:
+        close_old_connections()
+
+
+async def deliveries_sweep_loop() -> None:
+    """Beside the ingest (streaming.hooks.ingest_loops), one per deployment, every
+    SEGMENT_SWEEP_INTERVAL_S like the segment sweep."""
+    while True:
+        try:
+            swept = await sync_to_async(_deliveries_sweep_once, thread_sensitive=False)()
+            if swept:
+                logger.info("dispatched %d lost webhook deliveries again", swept)
+        except Exception:  # an outage: the next pass tries again
+            logger.exception("webhook delivery sweep failed")
+        await asyncio.sleep(settings.CONFIG.segment_sweep_interval_s)

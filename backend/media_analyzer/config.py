@@ -68,6 +68,9 @@ class Config(BaseModel):
     upload_max_bytes: int = Field(default=2 * 1024**3, title="UPLOAD_MAX_BYTES", ge=1024)
     image_max_bytes: int = Field(default=10 * 1024**2, title="IMAGE_MAX_BYTES", ge=1024)
     webhook_private_hosts: bool = Field(default=False, title="WEBHOOK_PRIVATE_HOSTS")
+    # A webhook delivery still `pending` with no attempt for this long lost its job (its process
+    # died with the in-process queue, or the broker lost its task): the sweep dispatches it again.
+    webhook_delivery_stall_s: float = Field(default=300.0, title="WEBHOOK_DELIVERY_STALL_S", ge=90)
     segment_lease_s: float = Field(default=60.0, title="SEGMENT_LEASE_S", gt=0)
     segment_pending_bound_s: float = Field(default=30.0, title="SEGMENT_PENDING_BOUND_S", gt=0)
     segment_sweep_interval_s: float = Field(default=10.0, title="SEGMENT_SWEEP_INTERVAL_S", gt=0)

@@ -78,13 +78,14 @@ class Probe:
 
 def upload_probe(path: Path) -> Probe:
     try:
-        with av.open(str(path)) as container:
+        # Metadata that is not UTF-8 is no reason to refuse a video (the fuzzer's mutated MP4s).
+        with av.open(str(path), metadata_errors="replace") as container:
             if container.format.name not in ALLOWED_CONTAINERS:
                 raise UploadRejected(f"container {container.format.name!r} not allowed: upload MP4, MOV or MKV")
-            if not container.streams.video:
-                raise UploadRejected("the file has no video stream")
+            if not container.streams.video or container.streams.video[0].codec_context is None:
+                raise UploadRejected("the file has no video stream it can read")
             video = container.streams.video[0].codec_context.name
-            audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+            audio = _codec_name(container.streams.audio[0]) if container.streams.audio else None
             duration = float(container.duration or 0) / av.time_base
     except av.FFmpegError as exc:
         raise UploadRejected(f"not a readable video file ({exc.strerror or type(exc).__name__})") from None
@@ -95,6 +96,11 @@ def upload_probe(path: Path) -> Probe:
     if duration <= 0:
         raise UploadRejected("the video has no duration")
     return Probe(container.format.name, video, audio, duration)
+
+
+def _codec_name(stream) -> str:
+    context = stream.codec_context
+    return context.name if context is not None else "unknown"
 
 
 def uploads_dir() -> Path:

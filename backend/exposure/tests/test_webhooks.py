@@ -322,3 +322,180 @@ def test_publishing_firings_lists_their_deliveries_in_one_query(stream, user, se
         server.server_close()
     assert len(received) == 5
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
+
+
+# The sweep: a delivery whose job was lost (its process died with the in-process queue, or the
+# broker lost its task) is dispatched again from the database.
+
+
+def _stalled(delivery, attempts=0, age_s=3600.0):
+    """The row as a lost job left it: pending, `attempts` made, nothing touched it for `age_s`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts, updated_at=timezone.now() - timedelta(seconds=age_s)
+    )
+
+
+@pytest.fixture
+def embedded(settings):
+    from exposure.webhooks import deliveries_drain
+
+    settings.CELERY_BROKER_URL = None  # the in-process queues, in the services suite too
+    yield
+    deliveries_drain()
+
+
+@pytest.mark.django_db(transaction=True)  # the pool's threads read the deliveries
+def test_a_delivery_whose_job_was_lost_is_sent_after_one_sweep_pass(embedded, stream, user):
+    from exposure.webhooks import deliveries_drain, deliveries_sweep
+
+    received = []
+    server, url = _receiver(lambda: received.append(1))
+    try:
+        delivery = delivery_to(url, stream, user)
+        _stalled(delivery, attempts=2)  # its process died waiting to retry
+
+        assert deliveries_sweep() == 1
+        deliveries_drain()
+    finally:
+        server.shutdown()
+        server.server_close()
+    delivery.refresh_from_db()
+    assert len(received) == 1
+    assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 3, 204)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recent_pending_delivery_and_one_out_of_attempts_are_not_sent(embedded, stream, user, settings):
+    from exposure.webhooks import deliveries_drain, deliveries_sweep
+
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_delivery_stall_s": 300.0})
+    received = []
+    server, url = _receiver(lambda: received.append(1))
+    try:
+        recent = delivery_to(url, stream, user)
+        _stalled(recent, attempts=1, age_s=200)  # within the bound: its job may still be on it
+        spent = WebhookDelivery.objects.create(
+            firing=AlertFiring.objects.create(rule=recent.firing.rule, stream=stream, payload={}), url=url
+        )
+        _stalled(spent, attempts=MAX_ATTEMPTS)  # its process died after its last attempt
+
+        assert deliveries_sweep() == 0
+        deliveries_drain()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received == []
+    recent.refresh_from_db()
+    spent.refresh_from_db()
+    assert (recent.state, recent.attempts) == ("pending", 1)
+    assert (spent.state, spent.attempts) == ("failed", MAX_ATTEMPTS) and "gave up" in spent.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leaves_a_delivery_its_process_still_queues(embedded, stream, user, monkeypatch):
+    """Embedded mode: an old pending row still waiting in this process's queue (behind a slow
+    endpoint) is no lost one: no second copy."""
+    from exposure import webhooks
+
+    delivery = delivery_to("http://127.0.0.1:9/", stream, user)
+    _stalled(delivery, attempts=1)
+    monkeypatch.setattr(webhooks._QUEUES, "holds", lambda pk: pk == delivery.pk)
+
+    assert webhooks.deliveries_sweep() == 0
+
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+
+
+def test_two_sweep_passes_dispatch_a_lost_delivery_once_keeping_its_backoff(stream, user, settings, monkeypatch):
+    """Services mode (the task's publish recorded): the pass that takes the row restarts its
+    bound, so the next pass (or another sweep) does not send a second copy. The task goes
+    out with the attempts already made, so its retries keep the backoff schedule."""
+    from exposure import tasks
+    from exposure.webhooks import deliveries_sweep
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    published = []
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **kw: published.append(kw))
+    delivery = delivery_to("http://127.0.0.1:9/", stream, user)
+    _stalled(delivery, attempts=3)
+
+    assert [deliveries_sweep(), deliveries_sweep()] == [1, 0]
+    assert published == [{"args": [delivery.pk], "queue": "realtime", "retries": 3}]
+
+
+def test_of_two_jobs_that_read_a_delivery_at_once_only_one_takes_the_attempt(stream, user):
+    """A late job and the sweep's copy of it: the attempt is counted before the POST on the
+    condition that the row is as it was read, so the second job stops instead of sending."""
+    from exposure.webhooks import _attempt_take
+
+    delivery = delivery_to("http://127.0.0.1:9/", stream, user)
+    first, second = (WebhookDelivery.objects.get(pk=delivery.pk) for _ in range(2))
+
+    assert [_attempt_take(first), _attempt_take(second)] == [True, False]
+
+    delivery.refresh_from_db()
+    assert delivery.attempts == first.attempts == 1 and second.attempts == 0
+
+
+def test_the_queues_hold_a_delivery_until_its_last_attempt():
+    """Embedded mode: the sweep leaves alone what this process's queues still hold, queued
+    behind a slow endpoint, in flight or waiting on a retry timer."""
+    from exposure.webhook_queues import EndpointQueues
+
+    started, release, second_done, seen = threading.Event(), threading.Event(), threading.Event(), []
+
+    def attempt(delivery_id):
+        seen.append(delivery_id)
+        if seen == [1]:
+            started.set()
+            release.wait(5)
+            return "pending"  # retried after the backoff
+        if delivery_id == 2:
+            second_done.set()
+        return "delivered"
+
+    queues = EndpointQueues(attempt, lambda: (1.0,), threads=1)
+    queues.submit("http://a:80", 1)
+    queues.submit("http://a:80", 2)
+    assert started.wait(5)
+    assert queues.holds(1) and queues.holds(2) and not queues.holds(3)  # in flight; queued behind it
+
+    release.set()
+    assert second_done.wait(5)
+    assert queues.holds(1)  # on its retry timer
+    queues.drain()
+    assert seen == [1, 2, 1] and not queues.holds(1) and not queues.holds(2)
+
+
+@pytest.mark.services
+@pytest.mark.timeout(120)
+@pytest.mark.django_db(transaction=True)  # the worker's threads read the delivery
+def test_services_a_delivery_whose_task_was_lost_is_sent_by_a_worker_after_one_sweep_pass(stream, user):
+    """Services mode: the task was lost with the broker (no task in Redis now); one sweep pass
+    publishes it again and a real worker consuming `realtime` sends it."""
+    from celery.contrib.testing.worker import start_worker
+
+    from exposure.webhooks import deliveries_sweep
+    from media_analyzer.celery import app
+    from media_analyzer.tests.waits import until
+
+    received = []
+    server, url = _receiver(lambda: received.append(1))
+    app.control.purge()
+    try:
+        delivery = delivery_to(url, stream, user)
+        _stalled(delivery, attempts=1)
+        with start_worker(app, pool="threads", concurrency=1, queues=["realtime"], perform_ping_check=False):
+            assert deliveries_sweep() == 1
+            assert until(lambda: WebhookDelivery.objects.get(pk=delivery.pk).state == "delivered", 30)
+    finally:
+        app.control.purge()
+        server.shutdown()
+        server.server_close()
+    delivery.refresh_from_db()
+    assert len(received) == 1 and delivery.attempts == 2

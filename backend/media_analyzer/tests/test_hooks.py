@@ -53,10 +53,12 @@ def test_the_downstream_apps_subscribe_at_start_up():
     from ai_processing.stats import stats_loop
     from ai_processing.sweep import sweep_loop
     from exposure.services import results_stored_record
+    from exposure.webhooks import deliveries_sweep_loop
 
     assert list(segment_registered.subscribers) == [segment_registered_dispatch]
     assert list(results_stored.subscribers) == [results_stored_record]
-    assert list(ingest_loops) == [stats_loop, sweep_loop]  # started in this order beside the ingest
+    # started in this order beside the ingest
+    assert list(ingest_loops) == [stats_loop, sweep_loop, deliveries_sweep_loop]
 
 
 @pytest.fixture
