@@ -12,11 +12,9 @@ streaming runs no loop of its own beside the ingest, and must not import this ap
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
@@ -25,6 +23,7 @@ from django.utils import timezone
 from ai_processing.dispatch import logos_recheck_dispatch, segment_dispatch
 from ai_processing.pipeline import AWAITING_VERIFIERS, OUTAGES
 from ai_processing.services import segment_end_announce
+from media_analyzer.sweeps import sweep_forever
 from streaming.models import MediaSegment
 from streaming.uploads import uploads_sweep
 
@@ -132,11 +131,4 @@ def _sweep_once() -> int:
 
 
 async def sweep_loop() -> None:
-    while True:
-        try:
-            swept = await sync_to_async(_sweep_once, thread_sensitive=False)()
-            if swept:
-                logger.info("dispatched %d lost segments again", swept)
-        except Exception:  # an outage: the next pass tries again
-            logger.exception("segment sweep failed")
-        await asyncio.sleep(settings.CONFIG.segment_sweep_interval_s)
+    await sweep_forever(_sweep_once, "lost segments")

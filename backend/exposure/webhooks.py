@@ -15,7 +15,6 @@ outright). The sweep (`deliveries_sweep_loop`, beside the ingest) dispatches it 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import hmac
@@ -31,7 +30,6 @@ import urllib.parse
 import urllib.request
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import F
@@ -40,6 +38,7 @@ from django.utils import timezone
 from ai_processing.pipeline import OUTAGES
 from exposure.models import WebhookDelivery
 from exposure.webhook_queues import EndpointQueues, endpoint_of
+from media_analyzer.sweeps import sweep_forever
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -312,11 +311,4 @@ def _deliveries_sweep_once() -> int:
 async def deliveries_sweep_loop() -> None:
     """Beside the ingest (streaming.hooks.ingest_loops), one per deployment, every
     SEGMENT_SWEEP_INTERVAL_S like the segment sweep."""
-    while True:
-        try:
-            swept = await sync_to_async(_deliveries_sweep_once, thread_sensitive=False)()
-            if swept:
-                logger.info("dispatched %d lost webhook deliveries again", swept)
-        except Exception:  # an outage: the next pass tries again
-            logger.exception("webhook delivery sweep failed")
-        await asyncio.sleep(settings.CONFIG.segment_sweep_interval_s)
+    await sweep_forever(_deliveries_sweep_once, "lost webhook deliveries")
