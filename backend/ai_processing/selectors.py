@@ -65,7 +65,7 @@ def analyzer_statuses() -> list[AnalyzerStatus]:
     statuses = []
     for name, analyzer_type in sorted(analyzer_types().items()):
         if name not in enabled:
-            statuses.append(AnalyzerStatus(name, "disabled", "not in ANALYZERS"))
+            statuses.append(AnalyzerStatus(name, "disabled", f"not in ANALYZERS: add {name} to it to enable it"))
         else:
             statuses.append(analyzer_type(models_dir).status())
     return statuses

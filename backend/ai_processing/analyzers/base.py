@@ -150,7 +150,8 @@ class Analyzer(ABC):
             return AnalyzerStatus(
                 self.key,
                 "disabled",
-                f"missing weights {', '.join(missing)} in {self.models_dir}: run `manage.py fetch_models`",
+                f"missing weights {', '.join(missing)} in {self.models_dir}: run `scripts/run --models`"
+                " (or `manage.py fetch_models` in backend/)",
             )
         return AnalyzerStatus(self.key, "ready")
 

@@ -11,9 +11,9 @@ def test_health_reports_every_component_and_analyzer(api):
     assert all(component["status"] == "ok" for component in body["components"].values())
     assert body["components"]["ffmpeg"]["message"].startswith("ffmpeg version")
     analyzers = {item["name"]: item for item in body["analyzers"]}
-    # No weights ship with the repository: the YOLO analyzer says how to get them.
+    # No weights ship with the repository: the YOLO analyzer names the command that gets them.
     assert analyzers["objects"]["state"] == "disabled"
-    assert "fetch_models" in analyzers["objects"]["message"]
+    assert "`scripts/run --models`" in analyzers["objects"]["message"]
     assert analyzers["visual"]["state"] == "ready"
 
 
