@@ -55,14 +55,18 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def delivery_attempt(delivery_id: int) -> str:
+def delivery_attempt(delivery_id: int, expected_attempts: int | None = None) -> str:
     """One POST. Returns the delivery's state: `pending` means try again later.
 
     The attempt is counted, and `updated_at` marks its start, before the POST (_attempt_take):
-    one whose process dies mid-attempt has used it up, and the sweep's bound runs from its start."""
+    one whose process dies mid-attempt has used it up, and the sweep's bound runs from its start.
+    `expected_attempts`: those a Celery task knows were made before it (its retries). A late
+    task whose delivery the sweep sent again meanwhile finds more, and stops (`taken`)."""
     delivery = WebhookDelivery.objects.select_related("firing__rule").get(pk=delivery_id)
     if delivery.state != WebhookDelivery.State.PENDING:
         return delivery.state
+    if expected_attempts is not None and delivery.attempts != expected_attempts:
+        return TAKEN
     if not _attempt_take(delivery):
         return TAKEN
     address, refused = _checked_address(delivery.url)

@@ -442,6 +442,19 @@ def test_of_two_jobs_that_read_a_delivery_at_once_only_one_takes_the_attempt(str
     assert delivery.attempts == first.attempts == 1 and second.attempts == 0
 
 
+def test_a_late_task_whose_delivery_was_sent_again_meanwhile_stops(stream, user):
+    """Services mode, one after the other: the sweep sent the delivery again (one attempt
+    made), then the late task runs, knowing of none (its retries): it must not send a second."""
+    from exposure.webhooks import TAKEN, _attempt_take, delivery_attempt
+
+    delivery = delivery_to("http://127.0.0.1:9/", stream, user)
+    assert _attempt_take(WebhookDelivery.objects.get(pk=delivery.pk))  # the sweep's copy's attempt
+
+    assert delivery_attempt(delivery.pk, expected_attempts=0) == TAKEN
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.state == WebhookDelivery.State.PENDING
+
+
 def test_the_queues_hold_a_delivery_until_its_last_attempt():
     """Embedded mode: the sweep leaves alone what this process's queues still hold, queued
     behind a slow endpoint, in flight or waiting on a retry timer."""
