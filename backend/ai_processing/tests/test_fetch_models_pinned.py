@@ -197,3 +197,28 @@ def test_pins_name_a_full_commit_and_a_sha256():
     for source in fetch_models.MODELS.values():
         if source.pinned:
             assert source.pinned.size > 0
+
+
+def test_a_download_cut_short_is_no_mismatch_and_falls_back(models_dir, publisher, monkeypatch, capsys):
+    """A dropped connection says nothing against the publisher: the fallback is tried."""
+    routes, hub = publisher
+    routes[RAW] = (200, {}, pointer(WEIGHTS))
+    routes[RESOLVE] = (200, {"Content-Length": str(len(WEIGHTS))}, WEIGHTS[:5])  # then the connection closes
+    routes["/fallback.onnx"] = (200, {}, b"fallback weights")
+    md5 = "md5:" + hashlib.md5(b"fallback weights").hexdigest()
+
+    install(monkeypatch, hub, fetch_models.ModelSource(md5, hub + "/fallback.onnx", pinned=PIN))
+
+    assert "broke off" in capsys.readouterr().err
+    assert (models_dir / "yolo11n.onnx").read_bytes() == b"fallback weights"
+
+
+def test_a_file_exported_by_hand_stands_when_the_pin_is_its_only_source(models_dir, monkeypatch, capsys):
+    """YOLO's only other source is an export by the user: theirs is kept, not replaced or refused."""
+    models_dir.mkdir(parents=True)
+    (models_dir / "yolo11n.onnx").write_bytes(b"exported by hand")
+
+    install(monkeypatch, "http://127.0.0.1:9", fetch_models.ModelSource(pinned=PIN))  # nothing listens there
+
+    assert "yolo11n.onnx: present" in capsys.readouterr().out
+    assert (models_dir / "yolo11n.onnx").read_bytes() == b"exported by hand"

@@ -22,6 +22,7 @@ body) fails with that place in the message, and the pin in MODELS is what to upd
 from __future__ import annotations
 
 import hashlib
+import http.client
 import importlib.util
 import json
 import re
@@ -104,6 +105,8 @@ class ModelSource:
 
     def accepts(self, path: Path) -> bool:
         """An installed file that any of this file's sources would have installed."""
+        if not (self.checksum or self.url or self.package or self.build):
+            return True  # its only other source is the user (an export by hand): theirs stands
         checksums = [f"sha256:{self.pinned.sha256}"] if self.pinned else []
         checksums += [self.checksum] if self.checksum else []
         return any(_verified(path, checksum) for checksum in checksums)
@@ -280,12 +283,17 @@ class Command(BaseCommand):
             staged = Path(scratch) / "download"
             digest, received = hashlib.sha256(), 0
             with _open(file_url) as response, staged.open("wb") as file:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    received += len(block)
-                    if received > pin.size:
-                        raise Mismatch(f"{file_url} sent more than the pinned {pin.size} bytes; nothing installed")
-                    digest.update(block)
-                    file.write(block)
+                try:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        received += len(block)
+                        if received > pin.size:
+                            raise Mismatch(f"{file_url} sent more than the pinned {pin.size} bytes; nothing installed")
+                        digest.update(block)
+                        file.write(block)
+                except http.client.HTTPException as error:  # a chunked answer cut off: IncompleteRead
+                    raise OSError(f"{file_url}: the download broke off ({error!r})") from error
+            if received < pin.size:  # a dropped connection, not the publisher's word: the fallback may serve
+                raise OSError(f"{file_url}: the download broke off after {received} of {pin.size} bytes")
             if (digest.hexdigest(), received) != (pin.sha256, pin.size):
                 raise Mismatch(
                     f"{file_url} sent sha256:{digest.hexdigest()}, {received} bytes; "
