@@ -41,7 +41,7 @@ from ai_processing.evidence import thumbnail_jpeg
 from ai_processing.frames import frames_sampled
 from ai_processing.hooks import ResultsStored, results_stored
 from ai_processing.models import Brand, BrandReferenceImage, FrameAnalysis, LogoCorrection
-from ai_processing.services import results_store, segment_end_announce
+from ai_processing.services import LOGOS_AWAITED, results_store, segment_end_announce
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
 
@@ -50,9 +50,6 @@ State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
 AWAITING_VERIFIERS = "logos to be checked again once the brands' verifiers are built"
 LOGOS = "logos"
-# In the segment's trace: the brands (ids) its live pass skipped, their verifiers not built
-# yet. The logo recheck looks for these alone; the pass's findings of the others stand.
-LOGOS_AWAITED = "logos_awaited"
 # The database or the broker out of reach: nothing wrong with the segment. Such errors are
 # retried (the task's backoff) and never recorded as its failure; the sweep is the backstop.
 OUTAGES = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ai_processing.analyzers.logo_corrections import Crop
 
 logger = logging.getLogger(__name__)
+# In the segment's trace: the brands (ids) its live pass skipped, their verifiers not built
+# yet. The logo recheck looks for these alone; the pass's findings of the others stand.
+LOGOS_AWAITED = "logos_awaited"
 
 
 def brand_create(*, owner: AbstractBaseUser, name: str, aliases: list[str] | None = None) -> Brand:
@@ -308,6 +311,7 @@ def logo_missed(
         correction = logo_correction_add(
             brand=brand, kind=POSITIVE, crop=crop, stream=stream, pts=segment.start_pts + found_offset
         )
+        _awaited_add(segment.pk, brand.pk)
         transaction.on_commit(lambda: _recheck(segment.pk))
     return correction
 
@@ -359,6 +363,16 @@ def _outlined(brand: Brand, crop) -> bool:
     from ai_processing.analyzers.logo_corrections import POSITIVE, crop_features
 
     return crop_features(crop, POSITIVE, _templates(brand)) is not None
+
+
+def _awaited_add(segment_id: int, brand_id: int) -> None:
+    """A segment still awaiting its recheck looks only for the brands its live pass skipped:
+    a brand corrected meanwhile is added, so the recheck looks for it too."""
+    trace = MediaSegment.objects.select_for_update().values_list("trace", flat=True).get(pk=segment_id) or {}
+    awaited = trace.get(LOGOS_AWAITED)
+    if isinstance(awaited, list) and brand_id not in awaited:
+        trace[LOGOS_AWAITED] = sorted([*awaited, brand_id])
+        MediaSegment.objects.filter(pk=segment_id).update(trace=trace)
 
 
 def _recheck(segment_id: int) -> None:

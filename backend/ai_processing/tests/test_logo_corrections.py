@@ -201,3 +201,24 @@ def test_missed_here_where_nothing_was_analysed_or_nothing_is_outlined(settings,
         logo_missed(stream=stream, brand=brand, pts=segment.start_pts + 60)
     with pytest.raises(CorrectionError, match="draw the box"):
         logo_missed(stream=stream, brand=brand, pts=segment.start_pts + 0.5, box=(0.1, 0.1, 0.2, 0.2))
+
+
+@pytest.mark.django_db
+def test_a_brand_corrected_while_its_segment_awaits_a_recheck_is_looked_for_by_it(tmp_path, stream):
+    """The recheck of a segment awaiting verifiers looks only for the brands its live pass
+    skipped: "missed here" on another brand adds it, or its positive would go unused there."""
+    from ai_processing.services import LOGOS_AWAITED, _awaited_add
+    from ai_processing.tests.test_pipeline import make_segment
+
+    awaiting = make_segment(stream, "segments/a.ts")
+    awaiting.trace = {"total": 1.0, LOGOS_AWAITED: [7]}
+    awaiting.save()
+    _awaited_add(awaiting.pk, 3)
+    _awaited_add(awaiting.pk, 3)
+    awaiting.refresh_from_db()
+    assert awaiting.trace == {"total": 1.0, LOGOS_AWAITED: [3, 7]}
+
+    done = make_segment(stream, "segments/b.ts", seq=1)  # awaits nothing: rechecked for every brand
+    _awaited_add(done.pk, 3)
+    done.refresh_from_db()
+    assert LOGOS_AWAITED not in (done.trace or {})
