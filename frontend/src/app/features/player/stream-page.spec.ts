@@ -4,6 +4,7 @@ import { provideRouter } from '@angular/router';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Api, KindInfo, StreamInfo } from '../../core/api';
 import { FrameTimeline } from '../../core/frame-timeline';
+import { AnalysisFrame } from '../../core/protocol';
 import { StreamSocket } from '../../core/stream-socket';
 import { StreamPage } from './stream-page';
 import { StreamPlayer } from './stream-player';
@@ -109,5 +110,16 @@ describe('the stream page', () => {
     sharpness.click();
     fixture.detectChanges();
     expect([...player.kinds()]).toEqual(['face', 'sharpness']);
+  });
+
+  it('still draws the kinds on screen when the catalogue cannot be had', async () => {
+    api.kinds.mockRejectedValueOnce(new Error('offline'));
+    const { fixture, element, player } = await opened();
+    const socket = fixture.debugElement.injector.get(StreamSocket);
+
+    socket.latest.set({ detections: [{ kind: 'logo' }] } as unknown as AnalysisFrame);
+    fixture.detectChanges();
+    expect(element.querySelectorAll('fieldset.kinds .swatch').length).toBe(0); // no kind toggles
+    expect([...player.kinds()]).toEqual(['logo']);
   });
 });

@@ -31,9 +31,13 @@ export class StreamPage implements OnInit {
   protected readonly kinds = this.kindCatalogue.boxed;
   protected readonly colours = this.kindCatalogue.colours;
   private readonly hiddenKinds = signal<ReadonlySet<string>>(new Set());
+  /** The API's kinds and any kind on screen (before the API answers, or one it did not name),
+   * less those unticked: a box is never hidden for want of the catalogue. */
   protected readonly shownKinds = computed<ReadonlySet<string>>(() => {
     const hidden = this.hiddenKinds();
-    return new Set(this.kinds().flatMap((kind) => (hidden.has(kind.key) ? [] : [kind.key])));
+    const onScreen = (this.socket.latest()?.detections ?? []).map((detection) => detection.kind);
+    const keys = new Set([...this.kinds().map((kind) => kind.key), ...onScreen]);
+    return new Set([...keys].filter((key) => !hidden.has(key)));
   });
   /** A viewer who prefers low delay sees boxes only where results are in time. */
   protected readonly lowDelay = signal(false);
@@ -67,7 +71,7 @@ export class StreamPage implements OnInit {
     this.stream.set(await this.api.stream(this.id()));
     this.socket.connect(this.id());
     this.analyzers.set((await this.api.health()).analyzers);
-    await kinds;
+    await kinds.catch(() => undefined); // no toggles then; boxes are still drawn (shownKinds)
   }
 
   protected colour(kind: string): string {
