@@ -26,6 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ai_processing.analyzers.base import (
+    LOGOS_BEFORE_MAX_GAP_S,
     BrandName,
     Context,
     CorrectedLogo,
@@ -41,6 +42,7 @@ from ai_processing.evidence import thumbnail_jpeg
 from ai_processing.frames import frames_sampled
 from ai_processing.hooks import ResultsStored, results_stored
 from ai_processing.models import Brand, BrandReferenceImage, FrameAnalysis, LogoCorrection
+from ai_processing.selectors import logos_before
 from ai_processing.services import LOGOS_AWAITED, results_store, segment_end_announce
 from media_analyzer.metrics import FRAMES_ANALYSED, STAGE_SECONDS
 from streaming.models import MediaSegment, Stream
@@ -201,6 +203,7 @@ def _analysed(
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete, brand_ids)
+    context.logos_before[:] = logos_before(segment=segment, seconds=LOGOS_BEFORE_MAX_GAP_S, brand_ids=brand_ids)
     analysed = _Analysed()
     chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
     while True:

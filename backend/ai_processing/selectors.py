@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from ai_processing.analyzers.base import AnalyzerStatus
+from ai_processing.analyzers.base import AnalyzerStatus, Box, SeenLogo
 from ai_processing.analyzers.registry import analyzer_types
 from ai_processing.messages import frame_message
 from ai_processing.models import Brand, Detection, FrameAnalysis, LogoCorrection
@@ -84,6 +84,21 @@ def frames_recent(*, stream: Stream, seconds: float, limit: int = 100) -> list[d
         .order_by("-pdt")[:limit]
     )
     return [frame_message(stream.id, row.segment.seq, row, list(row.detections.all())) for row in reversed(rows)]
+
+
+def logos_before(*, segment: MediaSegment, seconds: float, brand_ids: frozenset[int] | None = None) -> list[SeenLogo]:
+    """The brand logos stored for the stream's last analysed frame in the `seconds` before
+    the segment: what the logo analyzer's first frame is compared with."""
+    start = segment.program_date_time
+    rows = Detection.objects.filter(
+        stream_id=segment.stream_id, kind="logo", brand__isnull=False,
+        pdt__gte=start - timedelta(seconds=seconds), pdt__lt=start,
+    )  # fmt: skip
+    if brand_ids is not None:
+        rows = rows.filter(brand_id__in=brand_ids)
+    found = list(rows.order_by("-pdt").values_list("brand_id", "pts", "x", "y", "w", "h")[:50])
+    last = found[0][1] if found else None
+    return [SeenLogo(brand_id, pts, Box(x, y, w, h)) for brand_id, pts, x, y, w, h in found if pts == last]
 
 
 def queue_depths() -> dict[str, int]:

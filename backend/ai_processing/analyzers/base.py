@@ -76,6 +76,18 @@ class BrandName:
     name: str
 
 
+LOGOS_BEFORE_MAX_GAP_S = 1.0  # a frame further back than this says nothing of the next one
+
+
+@dataclass(frozen=True)
+class SeenLogo:
+    """A brand's logo where a frame showed it, surely or nearly (see `Context.logos_before`)."""
+
+    brand_id: int
+    pts: float  # of that frame
+    box: Box
+
+
 @dataclass(frozen=True)
 class Context:
     """What a job knows beyond its frames."""
@@ -90,6 +102,11 @@ class Context:
     # Filled by the analyzers: brands a live job could not look for yet (their logo verifier
     # is still being built). The job checks its segment again for them once they are built.
     awaiting_verifiers: set[int] = field(default_factory=set, compare=False)
+    # The logos of the stream's sampled frame before the next one analysed: the job fills it
+    # with the stored findings of the frame just before its segment, the logo analyzer
+    # replaces it after each frame (a doubted logo is kept when the frame before showed it).
+    # Only a frame up to LOGOS_BEFORE_MAX_GAP_S before the one analysed counts (`SeenLogo.pts`).
+    logos_before: list[SeenLogo] = field(default_factory=list, compare=False)
 
 
 NO_CONTEXT = Context()

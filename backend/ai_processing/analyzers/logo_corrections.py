@@ -94,12 +94,12 @@ class Corrections:
         """The silhouette bar proposals are gathered at: lower when a brand has positives."""
         return CORRECTION_MIN_PROPOSAL if any(self.positives.values()) else MIN_PROPOSAL
 
-    def wanted(self, brand_id: int, score: float) -> bool:
-        """Below MIN_PROPOSAL, only the proposals of a brand with positives are judged."""
-        return score >= MIN_PROPOSAL or bool(self.positives.get(brand_id))
+    def wanted(self, brand_id: int) -> bool:
+        """Whether a brand's proposals under the usual bars are judged: a brand with positives."""
+        return bool(self.positives.get(brand_id))
 
     def judged(
-        self, brand_id: int, verifier: Verifier, vector: np.ndarray, score: float, probability: float
+        self, brand_id: int, verifier: Verifier, vector: np.ndarray, probability: float
     ) -> tuple[float, dict | None]:
         """The proposal's probability after the corrections, and why, when one decided.
         A negative wins over a positive: "not this brand" is the stronger statement."""
@@ -113,8 +113,7 @@ class Corrections:
                 "similarity": round(positive, 3),
                 "verifier": round(probability, 3),
             }
-        # Below MIN_PROPOSAL only a positive's look-alikes were wanted.
-        return (probability if score >= MIN_PROPOSAL else 0.0), None
+        return probability, None  # the analyzer applies its bars
 
 
 NO_CORRECTIONS = Corrections()

@@ -27,17 +27,17 @@ def segment_file(settings, tmp_path):
     return "segments/seg.ts"
 
 
-def segment_with_frames(media_root, frames, fps=15) -> str:
+def segment_with_frames(media_root, frames, fps=15, name="frames.ts") -> str:
     """A 2 s-ish H.264 MPEG-TS segment of these RGB frames, under MEDIA_ROOT/segments."""
     (media_root / "segments").mkdir(exist_ok=True)
     height, width = frames[0].shape[:2]
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
          "-s", f"{width}x{height}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-         "-f", "mpegts", str(media_root / "segments" / "frames.ts")],
+         "-f", "mpegts", str(media_root / "segments" / name)],
         input=b"".join(frame.tobytes() for frame in frames), check=True, timeout=60,
     )  # fmt: skip
-    return "segments/frames.ts"
+    return f"segments/{name}"
 
 
 def make_segment(stream, name, seq=0, age_s=0.0):
