@@ -75,7 +75,7 @@ class Config(BaseModel):
     segment_pending_bound_s: float = Field(default=30.0, title="SEGMENT_PENDING_BOUND_S", gt=0)
     segment_sweep_interval_s: float = Field(default=10.0, title="SEGMENT_SWEEP_INTERVAL_S", gt=0)
     segment_max_attempts: int = Field(default=3, title="SEGMENT_MAX_ATTEMPTS", ge=1)
-    # An upload `processing` with no remux progress this long is failed by the sweep (its job was lost).
+    # An upload `processing` with no remux progress this long is queued again by the sweep, once, then failed.
     upload_stall_s: float = Field(default=3600.0, title="UPLOAD_STALL_S", gt=0)
     # API tokens older than this are refused (401) and deleted; the client signs in again.
     token_ttl_hours: float = Field(default=720.0, title="TOKEN_TTL_HOURS", gt=0)

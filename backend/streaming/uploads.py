@@ -9,7 +9,8 @@ its progress on the stream (`upload_progress`, pushed as `stream.state`). It end
 with its segments registered, or `failed` with a `status_reason`; the stored upload is
 deleted either way. A remux that never ends (the process that ran it restarted, a worker
 killed with its task lost) is found by the sweep (`uploads_sweep`, beside the ingest): a
-`processing` stream with no progress for UPLOAD_STALL_S ends `failed`, its upload deleted.
+`processing` stream with no progress for UPLOAD_STALL_S is queued again once while its upload
+is there, and then ends `failed`, its upload deleted.
 
 The upload is kept under MEDIA_ROOT/uploads/ until then: ffmpeg needs a local path, and
 MEDIA_ROOT is the media volume that web, ingest and workers share whatever MEDIA_STORAGE
@@ -54,6 +55,12 @@ UPLOADS_DIR = "uploads"  # under MEDIA_ROOT: stored uploads waiting for their re
 PROGRESS_INTERVAL_S = 1.0  # at most one progress write (and message) a second
 SWEEP_BATCH = 100  # stalled uploads failed per sweep pass
 INTERRUPTED = "the upload's processing was interrupted: upload it again"
+# A `processing` stream's status_reason says where its remux is, so that one job at a time
+# remuxes it (upload_remux claims it) and the sweep queues it again at most once.
+REMUXING = "segmenting the video"
+REQUEUED = "its processing stalled and was queued again"
+REMUXING_AGAIN = "segmenting the video (second try)"
+CLAIMS = {"": REMUXING, REQUEUED: REMUXING_AGAIN}  # status_reason before -> after a job claims it
 
 
 class UploadRejected(ValueError):
@@ -180,9 +187,11 @@ def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
     stream's final status ("gone" if it was deleted meanwhile)."""
     path = uploads_dir() / Path(upload_name).name
     directory = settings.INGEST["HLS_ROOT"] / str(stream_id)
+    if not _claimed(stream_id):  # finished, or another job remuxes it (a job delivered twice)
+        if not Stream.objects.filter(pk=stream_id).exists():
+            path.unlink(missing_ok=True)  # the stream was deleted: nobody else will
+        return "gone"
     try:
-        if not Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).exists():
-            return "gone"  # deleted, or already finished (a job delivered twice)
         if not path.is_file():
             raise RemuxFailed("the stored upload is missing: upload the video again")
         shutil.rmtree(directory, ignore_errors=True)  # a job delivered again starts afresh
@@ -208,10 +217,13 @@ def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
 def uploads_sweep() -> int:
     """`processing` streams whose remux has written no progress for UPLOAD_STALL_S: the job
     is gone (the process that ran it restarted, a worker was killed and its task lost with a
-    broker restart), so nothing will ever end them. Each is failed with the reason, and its
-    stored upload and partial segments are deleted; returns how many. A running remux writes
-    progress every second; one still waiting for its queue that long is failed too. A job
-    that was only late finds its stream failed and stops (upload_remux, _progress).
+    broker restart), or still waits behind a long queue. The first time, one whose stored
+    upload is still there is queued again (`REQUEUED` on it): a remux starts afresh, and a
+    job claims the stream before it starts (`_claimed`), so of two the later stops. The
+    second time, or with no upload left, it is failed with the reason and its stored upload
+    and partial segments are deleted. Returns how many were queued again or failed. A running remux writes progress
+    every second; a job that was only late finds its stream failed and stops (upload_remux,
+    _progress).
 
     Run by the sweep beside the ingest (ai_processing.sweep), one per deployment."""
     now = timezone.now()
@@ -219,22 +231,49 @@ def uploads_sweep() -> int:
         status=Stream.Status.PROCESSING,
         updated_at__lt=now - timedelta(seconds=settings.CONFIG.upload_stall_s),
     )
-    failed = 0
-    for stream_id, updated in stalled.values_list("pk", "updated_at")[:SWEEP_BATCH]:
+    swept = 0
+    for stream_id, updated, reason in stalled.values_list("pk", "updated_at", "status_reason")[:SWEEP_BATCH]:
         held = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING, updated_at=updated)
-        if not held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, updated_at=now):
-            continue  # its remux wrote progress meanwhile, or it ended
-        upload_path(stream_id).unlink(missing_ok=True)
-        shutil.rmtree(settings.INGEST["HLS_ROOT"] / str(stream_id), ignore_errors=True)
-        logger.warning(
-            "upload %s: no progress for %s s, its remux was lost; failed", stream_id, settings.CONFIG.upload_stall_s
-        )
-        try:  # the stored state stands whatever happens to the event
-            _announce(stream_id)
-        except Exception:
-            logger.exception("upload %s: the failed event was not sent", stream_id)
-        failed += 1
-    return failed
+        path = upload_path(stream_id)
+        if reason in ("", REMUXING) and path.is_file():  # never queued again yet
+            if held.update(status_reason=REQUEUED, updated_at=now) and _requeued(stream_id, path):
+                swept += 1
+            continue
+        if held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, updated_at=now):
+            _failed_in_sweep(stream_id)
+            swept += 1
+    return swept
+
+
+def _requeued(stream_id, path: Path) -> bool:
+    try:
+        upload_dispatch(stream_id, path.name, upload_probe(path).duration_s)
+    except Exception:  # the broker is down, or the file is unreadable now: the next pass fails it
+        logger.exception("upload %s: its remux could not be queued again", stream_id)
+        return False
+    logger.warning("upload %s: no progress for %s s, its remux queued again", stream_id, settings.CONFIG.upload_stall_s)
+    return True
+
+
+def _failed_in_sweep(stream_id) -> None:
+    upload_path(stream_id).unlink(missing_ok=True)
+    shutil.rmtree(settings.INGEST["HLS_ROOT"] / str(stream_id), ignore_errors=True)
+    logger.warning(
+        "upload %s: no progress for %s s, its remux was lost; failed", stream_id, settings.CONFIG.upload_stall_s
+    )
+    try:  # the stored state stands whatever happens to the event
+        _announce(stream_id)
+    except Exception:
+        logger.exception("upload %s: the failed event was not sent", stream_id)
+
+
+def _claimed(stream_id) -> bool:
+    """Whether this job may remux the stream: it is `processing` and no job claimed it yet."""
+    processing = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING)
+    return any(
+        processing.filter(status_reason=before).update(status_reason=after, updated_at=timezone.now())
+        for before, after in CLAIMS.items()
+    )
 
 
 def _progress(stream_id, fraction: float) -> None:

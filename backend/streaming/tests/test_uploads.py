@@ -216,36 +216,54 @@ def test_a_body_without_a_length_is_cut_off_once_it_passes_the_limit(settings):
     assert handler.file.closed
 
 
-def test_an_upload_whose_remux_never_ran_is_failed_by_the_sweep_and_its_upload_deleted(
-    api, media, tmp_path, settings, state_messages
-):
-    """What a restart leaves: an accepted upload whose remux job is gone. Here its job waits
-    behind two that never finish (the embedded pool's two threads held), the state a lost
-    job leaves; past UPLOAD_STALL_S without progress, the sweep fails it with the reason and
-    deletes its stored upload. The job, let run at last, finds it failed and does nothing."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from streaming.uploads import _POOL, INTERRUPTED, upload_pool_drain, uploads_sweep
+@pytest.fixture
+def held_pool(settings):
+    """The embedded remux pool with its two threads held: a job submitted now waits, as one
+    lost with its process, or queued behind a long backlog, does."""
+    from streaming.uploads import _POOL, upload_pool_drain
 
     settings.CELERY_BROKER_URL = None  # the in-process pool, in the services suite too
     settings.CONFIG = settings.CONFIG.model_copy(update={"upload_stall_s": 600.0})
     held = threading.Event()
-    try:
-        for _ in range(2):
-            _POOL.submit(held.wait, 60)
-        response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
-        assert response.status_code == 202, response.data
-        stream_id = response.data["id"]
-        assert len(stored_uploads(media)) == 1
-        assert uploads_sweep() == 0  # waiting, not yet past the bound
+    for _ in range(2):
+        _POOL.submit(held.wait, 60)
+    yield held
+    held.set()
+    upload_pool_drain()
 
-        Stream.objects.filter(pk=stream_id).update(updated_at=timezone.now() - timedelta(seconds=601))
-        assert uploads_sweep() == 1
-    finally:
-        held.set()
-    upload_pool_drain()  # the late job runs now
+
+def stalled(stream_id):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Stream.objects.filter(pk=stream_id).update(updated_at=timezone.now() - timedelta(seconds=601))
+
+
+def test_a_stalled_upload_is_queued_again_once_then_failed_and_its_upload_deleted(
+    api, media, tmp_path, held_pool, state_messages
+):
+    """What a restart leaves: an accepted upload whose remux job is gone (here it waits behind
+    two that never finish). Past UPLOAD_STALL_S without progress the sweep queues it again,
+    keeping the upload; past it once more, it fails it with the reason and deletes the upload.
+    The jobs, let run at last, find it failed and do nothing."""
+    from streaming.uploads import INTERRUPTED, REQUEUED, upload_pool_drain, uploads_sweep
+
+    response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+    assert response.status_code == 202, response.data
+    stream_id = response.data["id"]
+    assert len(stored_uploads(media)) == 1
+    assert uploads_sweep() == 0  # waiting, not yet past the bound
+
+    stalled(stream_id)
+    assert uploads_sweep() == 1
+    assert Stream.objects.filter(pk=stream_id, status="processing", status_reason=REQUEUED).exists()
+    assert len(stored_uploads(media)) == 1 and uploads_sweep() == 0
+
+    stalled(stream_id)
+    assert uploads_sweep() == 1
+    held_pool.set()
+    upload_pool_drain()  # the late jobs run now
 
     stream = Stream.objects.get(pk=stream_id)
     assert (stream.status, stream.status_reason) == ("failed", INTERRUPTED)
@@ -253,6 +271,24 @@ def test_an_upload_whose_remux_never_ran_is_failed_by_the_sweep_and_its_upload_d
     assert stored_uploads(media) == []
     assert MediaSegment.objects.count() == 0 and not (media / "streams" / stream_id).exists()
     assert uploads_sweep() == 0
+
+
+def test_an_upload_queued_behind_a_long_backlog_is_not_lost(api, media, tmp_path, held_pool):
+    """The sweep cannot tell a lost job from a late one: queued again, the upload is kept,
+    and whichever job runs first remuxes it; the other finds it ended."""
+    from streaming.uploads import upload_pool_drain, uploads_sweep
+
+    response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+    stream_id = response.data["id"]
+    stalled(stream_id)
+    assert uploads_sweep() == 1
+
+    held_pool.set()
+    upload_pool_drain()
+
+    stream = Stream.objects.get(pk=stream_id)
+    assert (stream.status, stream.status_reason) == ("ended", "")
+    assert MediaSegment.objects.filter(stream_id=stream_id).count() >= 1 and stored_uploads(media) == []
 
 
 def test_an_upload_whose_remux_reports_progress_is_left_to_it(user, media, settings):
