@@ -61,7 +61,14 @@ class EndpointQueues:
             if endpoint in self._busy:
                 return  # its worker takes it next
             self._busy.add(endpoint)
-        self._pool.submit(self._work, endpoint)
+        try:
+            self._pool.submit(self._work, endpoint)
+        except RuntimeError:  # the pool is shut down (the process exits): held, it would never be swept
+            with self._lock:
+                self._busy.discard(endpoint)
+                self._waiting.pop(endpoint, None)  # only this one: the endpoint was idle
+                self._release(delivery_id)
+            raise
 
     def drain(self) -> None:
         """Waits until every queued delivery and every retry has run (tests, shutdown)."""
@@ -97,9 +104,13 @@ class EndpointQueues:
             self._retry_later(backoffs[retries], endpoint, delivery_id, retries + 1)
             return  # still held, by its timer
         with self._lock:
-            self._held[delivery_id] -= 1
-            if self._held[delivery_id] <= 0:
-                del self._held[delivery_id]
+            self._release(delivery_id)
+
+    def _release(self, delivery_id: int) -> None:
+        """Under the lock: the delivery is no longer queued here, once more."""
+        self._held[delivery_id] -= 1
+        if self._held[delivery_id] <= 0:
+            del self._held[delivery_id]
 
     def _retry_later(self, delay: float, endpoint: str, delivery_id: int, retries: int) -> None:
         def fire() -> None:

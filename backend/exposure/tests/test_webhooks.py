@@ -485,6 +485,28 @@ def test_the_queues_hold_a_delivery_until_its_last_attempt():
     assert seen == [1, 2, 1] and not queues.holds(1) and not queues.holds(2)
 
 
+def test_a_delivery_the_shut_down_pool_refuses_is_not_held():
+    """At exit the pool refuses work: the delivery must not stay held (the sweep would leave
+    it alone) nor its endpoint busy (nothing after it would be sent)."""
+    from exposure.webhook_queues import EndpointQueues
+
+    sent = []
+    queues = EndpointQueues(lambda delivery_id: sent.append(delivery_id) or "delivered", lambda: (), threads=1)
+    pool = queues._pool
+    refused = pool.submit(lambda: None)
+    refused.result()
+    pool._executor.shutdown()  # what interpreter exit does to it
+
+    with pytest.raises(RuntimeError):
+        queues.submit("http://a:80", 1)
+
+    assert not queues.holds(1) and queues.held_count() == 0
+    pool._executor = None  # a fresh pool, as after drain()
+    queues.submit("http://a:80", 2)
+    queues.drain()
+    assert sent == [2]
+
+
 @pytest.mark.services
 @pytest.mark.timeout(120)
 @pytest.mark.django_db(transaction=True)  # the worker's threads read the delivery
