@@ -75,6 +75,11 @@ def new_plug_in():
     types.clear()
     del Sharpness
     gc.collect()  # out of Analyzer.__subclasses__() again
+    # Gone again for the tests after this one (a teardown check, not a test of its own that
+    # would pass trivially when run alone or first).
+    assert "sharpness-test" not in registry.analyzer_types()
+    assert not any(entry.kind.key == "sharpness" for entry in registry.declared_kinds())
+    assert "Sharpness" not in {sub.__name__ for sub in Analyzer.__subclasses__()}
 
 
 def test_a_new_plug_in_s_kind_is_served_with_nothing_else_changed(api, new_plug_in):
@@ -90,12 +95,6 @@ def test_a_new_plug_in_s_kind_is_served_with_nothing_else_changed(api, new_plug_
     # Named by its key only: shown with a neutral colour.
     assert kinds["undeclared"]["colour"] == registry.DEFAULT_KIND_COLOUR
     assert kinds["undeclared"]["label"] == "Undeclared"
-
-
-def test_the_new_plug_in_is_gone_again():
-    assert "sharpness-test" not in registry.analyzer_types()
-    assert not any(entry.kind.key == "sharpness" for entry in registry.declared_kinds())
-    assert "Sharpness" not in {sub.__name__ for sub in Analyzer.__subclasses__()}
 
 
 def test_a_kind_colour_must_be_hex():
