@@ -67,7 +67,7 @@ def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_st
     if segment is None:
         return MediaSegment.objects.filter(pk=segment_id).values_list("state", flat=True).first() or "missing"
     try:
-        return _analyze(segment, analyzers, owns_state)
+        return _segment_run(segment, analyzers, owns_state)
     except OUTAGES:
         if owns_state:
             _release(segment_id)
@@ -78,7 +78,7 @@ def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_st
 
 
 @dataclass
-class _Analysed:
+class _SegmentFindings:
     """What one pass over a segment produced; images are dropped once analysed, so a
     segment never sits in memory whole."""
 
@@ -94,18 +94,18 @@ class _Analysed:
         return {key: round(total / max(len(self.pts), 1), 2) for key, total in self.timings.items()}
 
 
-def _analyze(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
+def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
     started = timezone.now()
     stream = segment.stream
     reason = _reason_to_skip(segment, stream)
     if reason:
         return _finish(segment, State.SKIPPED, reason, owns_state)
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
-    analyzers = [a for a in map(analyzer_get, names) if a and (a.light or _batch(stream))]
+    analyzers = [a for a in map(analyzer_get, names) if a and (a.realtime or _batch(stream))]
     plan = _plan(segment, stream, analyzers)
     try:
         with _leased(segment.pk) if owns_state else nullcontext():
-            analysed = _analysed(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
+            analysed = _findings_of(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
     except (av.FFmpegError, OSError, IndexError) as exc:
         return _finish(segment, State.FAILED, f"cannot decode segment: {exc}", owns_state)
     if not analysed.pts:
@@ -167,7 +167,7 @@ def segment_logos_recheck(segment_id: int) -> str:
         if logos is None or LOGOS not in segment.stream.enabled_analyzers:
             raise LookupError("logos are no longer analysed for this stream")
         fps = sampled / segment.duration if sampled else None
-        analysed = _analysed(segment, [logos], complete=True, fps=fps, brand_ids=brand_ids)
+        analysed = _findings_of(segment, [logos], complete=True, fps=fps, brand_ids=brand_ids)
     except (av.FFmpegError, OSError, IndexError, LookupError) as exc:  # the segment's file expired meanwhile
         logger.info("segment %s not rechecked for logos: %s", segment_id, exc)
         if awaited:  # what it has is all it will have
@@ -190,13 +190,13 @@ def segment_logos_recheck(segment_id: int) -> str:
     return "rechecked"
 
 
-def _analysed(
+def _findings_of(
     segment: MediaSegment,
     analyzers: list,
     complete: bool = False,
     fps: float | None = None,
     brand_ids: frozenset[int] | None = None,
-) -> _Analysed:
+) -> _SegmentFindings:
     """Decodes and samples the segment (at `fps`, else the stream's rate) and runs the
     analyzers on it, chunk by chunk. `complete`: wait for every brand's verifier, whatever
     the stream's mode. `brand_ids`: the only brands whose logos are looked for (None: all)."""
@@ -204,7 +204,7 @@ def _analysed(
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete, brand_ids)
     context.logos_before[:] = logos_before(segment=segment, seconds=LOGOS_BEFORE_MAX_GAP_S, brand_ids=brand_ids)
-    analysed = _Analysed()
+    analysed = _SegmentFindings()
     chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
     while True:
         waited = time.perf_counter()
@@ -222,7 +222,7 @@ def _analysed(
 
 
 def _trace_record(
-    segment: MediaSegment, started, analysed: _Analysed, analyzer_seconds: dict[str, float], store_s: float
+    segment: MediaSegment, started, analysed: _SegmentFindings, analyzer_seconds: dict[str, float], store_s: float
 ) -> None:
     """Where the segment's time went, from its last frame to its results on the socket
     (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage)."""

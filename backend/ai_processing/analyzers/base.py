@@ -150,8 +150,8 @@ class Analyzer(ABC):
     kinds: ClassVar[tuple[Kind | str, ...]]
     # Files this analyzer needs under MODELS_DIR; missing ones disable it, never crash.
     weights: ClassVar[tuple[str, ...]] = ()
-    # Light analyzers run in realtime mode; batch mode runs every enabled one.
-    light: ClassVar[bool] = True
+    # Whether realtime mode runs it (it is cheap enough to keep up); batch mode runs every enabled one.
+    realtime: ClassVar[bool] = True
     # Left out first when realtime analysis falls behind (after the sampling rate drops).
     optional: ClassVar[bool] = False
     # Services mode: a Celery queue of its own for this analyzer's job, so cheap CPU work

@@ -26,7 +26,7 @@ def test_visual_has_a_queue_of_its_own_and_the_strategy_queue_always_has_a_job()
 def text_segment(stream, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     name = segment_with_frames(tmp_path, [frame_with_text(("BRAND", (100, 300)))] * 30)
-    # OCR is not light: batch mode runs it (at twice the sampling rate: 4 frames)
+    # OCR is not realtime: batch mode runs it (at twice the sampling rate: 4 frames)
     stream_update(stream=stream, enabled_analyzers=["text", "visual"], processing_mode="batch", sampling_fps=1)
     return make_segment(stream, name)
 

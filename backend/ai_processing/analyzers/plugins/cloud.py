@@ -24,7 +24,7 @@ JPEG_QUALITY = 85
 class CloudVisionAnalyzer(Analyzer):
     key = KEY
     kinds = ("logo", "object")  # declared by the logos and objects plug-ins
-    light = False
+    realtime = False
 
     def status(self) -> AnalyzerStatus:
         if importlib.util.find_spec("google.cloud.vision") is None:

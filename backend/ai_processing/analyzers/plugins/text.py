@@ -21,7 +21,7 @@ class TextAnalyzer(Analyzer):
         # A brand named in the text: added after the analyzers by `brand_matching`, under this analyzer.
         Kind("brand", "Brands", "#fb923c"),
     )
-    light = False
+    realtime = False
 
     def status(self) -> AnalyzerStatus:
         if importlib.util.find_spec("rapidocr_onnxruntime") is None:
