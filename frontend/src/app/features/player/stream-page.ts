@@ -1,4 +1,5 @@
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
+import { PercentPipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
 import { AnalyzerStatus, Api, ProcessingMode, StreamInfo } from '../../core/api';
 import { Kinds } from '../../core/kinds';
@@ -13,7 +14,7 @@ const HOLD_BACK_MARGIN_S = 1;
 
 @Component({
   selector: 'app-stream-page',
-  imports: [RouterLink, StreamPlayer, StatsPanel, ExposurePanel],
+  imports: [PercentPipe, RouterLink, StreamPlayer, StatsPanel, ExposurePanel],
   providers: [StreamSocket],
   templateUrl: './stream-page.html',
   styleUrl: './stream-page.css',
@@ -100,8 +101,9 @@ export class StreamPage implements OnInit {
     this.hiddenKinds.set(hidden);
   }
 
-  protected async setMode(mode: ProcessingMode): Promise<void> {
-    this.stream.set(await this.api.updateStream(this.id(), { processing_mode: mode }));
+  /** `mode`: the select's value, one of its options. */
+  protected async setMode(mode: string): Promise<void> {
+    this.stream.set(await this.api.updateStream(this.id(), { processing_mode: mode as ProcessingMode }));
   }
 
   protected async setAnalysis(enabled: boolean): Promise<void> {

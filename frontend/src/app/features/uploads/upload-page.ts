@@ -15,8 +15,8 @@ export const POLL_MS = 1000;
     <h1>Upload a video</h1>
     <p class="hint">MP4, MOV or MKV with H.264 video. It is analysed in batch mode, every segment.</p>
     <label for="video-file">Video file</label>
-    <input id="video-file" type="file" accept="video/mp4,video/quicktime,video/x-matroska,.mkv"
-           (change)="upload($any($event.target).files?.[0])" [disabled]="busy()" />
+    <input #video id="video-file" type="file" accept="video/mp4,video/quicktime,video/x-matroska,.mkv"
+           (change)="upload(video.files?.[0])" [disabled]="busy()" />
     @if (progress() !== null) {
       <progress max="100" [value]="progress()" aria-label="Upload progress">{{ progress() }}%</progress>
     }
