@@ -47,7 +47,12 @@ class RtmpLimits:
     max_message_size: int = 8 << 20
     max_pending_bytes: int = 16 << 20  # partial messages held across chunk streams
     max_chunk_streams: int = 32
-    max_connections: int = 64
+    # Connections not publishing yet (handshake, connect, a refused key) are what an attacker
+    # can open without a key: bounded per client address, so one address cannot hold every
+    # slot and lock publishers elsewhere out, and in all. Each lasts at most publish_timeout_s.
+    max_pending_per_address: int = 8
+    max_pending: int = 64
+    max_connections: int = 1024  # publishing ones included
     yield_every_chunks: int = 64  # let other connections run during a flood
 
 
@@ -107,9 +112,10 @@ class RtmpServer:
             await self._server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = "{}:{}".format(*writer.get_extra_info("peername", ("?", 0))[:2])
-        if len(self.connections) >= self.limits.max_connections:
-            logger.warning("rtmp %s refused: %d connections already", peer, len(self.connections))
+        address, port = writer.get_extra_info("peername", ("?", 0))[:2]
+        peer = f"{address}:{port}"
+        if refusal := self._over_limits(address):
+            logger.warning("rtmp %s refused: %s", peer, refusal)
             writer.close()
             return
         task = asyncio.current_task()
@@ -119,6 +125,18 @@ class RtmpServer:
             await connection.run()
         finally:
             self.connections.pop(task, None)
+
+    def _over_limits(self, address: str) -> str:
+        """Why a new connection from `address` is refused, or "" if it is not."""
+        limits = self.limits
+        pending = [connection for connection in self.connections.values() if connection.sink is None]
+        if len(self.connections) >= limits.max_connections:
+            return f"{len(self.connections)} connections already"
+        if sum(connection.address == address for connection in pending) >= limits.max_pending_per_address:
+            return f"{limits.max_pending_per_address} connections from this address not publishing yet"
+        if len(pending) >= limits.max_pending:
+            return f"{len(pending)} connections not publishing yet"
+        return ""
 
     def end_publish(self, sink: PublishSink) -> bool:
         """Drops the socket of the connection publishing into `sink`: its next read fails as
@@ -134,6 +152,7 @@ class RtmpServer:
 class _Connection:
     def __init__(self, reader, writer, peer: str, authorize: Authorizer, limits: RtmpLimits) -> None:
         self.reader, self.writer, self.peer = reader, writer, peer
+        self.address = peer.rpartition(":")[0]  # the client's, without its port
         self.authorize, self.limits = authorize, limits
         self.chunk_size = DEFAULT_CHUNK_SIZE
         self.streams: dict[int, _ChunkStream] = {}

@@ -354,3 +354,34 @@ def test_an_idle_connection_is_closed(live):
     with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
         sock.settimeout(10)
         assert sock.recv(1) == b""  # closed by the handshake timeout, not by us
+
+
+def handshake_answered(sock) -> bool:
+    """Sends C0 C1; whether the server answers S0 (version 3) rather than closing."""
+    sock.settimeout(10)
+    sock.sendall(b"\x03" + b"\x00" * 1536)
+    return sock.recv(1) == b"\x03"
+
+
+def connected_from(address: str, port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.bind((address, 0))  # any 127.x.y.z is this host's: another client address
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def test_one_address_cannot_hold_every_connection_and_lock_publishers_out(live, make_stream):
+    """Connections that have not published are bounded per client address: past the bound
+    one address's next is closed unanswered, while a publisher from another gets in."""
+    per_address = RtmpLimits().max_pending_per_address
+    held = [connected_from("127.0.0.2", live.port) for _ in range(per_address)]
+    try:
+        assert all(handshake_answered(sock) for sock in held)
+        with connected_from("127.0.0.2", live.port) as refused:
+            assert not handshake_answered(refused)
+
+        stream, key = make_stream()
+        assert ffmpeg_publisher(live.url(key), seconds=2, size="320x240").wait(30) == 0  # from 127.0.0.1
+    finally:
+        for sock in held:
+            sock.close()
