@@ -220,10 +220,10 @@ def uploads_sweep() -> int:
     broker restart), or still waits behind a long queue. The first time, one whose stored
     upload is still there is queued again (`REQUEUED` on it): a remux starts afresh, and a
     job claims the stream before it starts (`_claimed`), so of two the later stops. The
-    second time, or with no upload left, it is failed with the reason and its stored upload
-    and partial segments are deleted. Returns how many were queued again or failed. A running remux writes progress
-    every second; a job that was only late finds its stream failed and stops (upload_remux,
-    _progress).
+    second time, or with no readable upload left, it is failed with the reason and its stored
+    upload and partial segments are deleted. Returns how many were queued again or failed.
+    A running remux writes progress every second; a job that was only late finds its stream
+    failed and stops (upload_remux, _progress).
 
     Run by the sweep beside the ingest (ai_processing.sweep), one per deployment."""
     now = timezone.now()
@@ -234,9 +234,9 @@ def uploads_sweep() -> int:
     swept = 0
     for stream_id, updated, reason in stalled.values_list("pk", "updated_at", "status_reason")[:SWEEP_BATCH]:
         held = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING, updated_at=updated)
-        path = upload_path(stream_id)
-        if reason in ("", REMUXING) and path.is_file():  # never queued again yet
-            if held.update(status_reason=REQUEUED, updated_at=now) and _requeued(stream_id, path):
+        duration_s = _readable(upload_path(stream_id)) if reason in ("", REMUXING) else None  # not queued again yet
+        if duration_s is not None:
+            if held.update(status_reason=REQUEUED, updated_at=now) and _requeued(stream_id, duration_s):
                 swept += 1
             continue
         if held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, updated_at=now):
@@ -245,10 +245,18 @@ def uploads_sweep() -> int:
     return swept
 
 
-def _requeued(stream_id, path: Path) -> bool:
+def _readable(path: Path) -> float | None:
+    """The stored upload's duration, or None when it is gone or no longer a video we take."""
     try:
-        upload_dispatch(stream_id, path.name, upload_probe(path).duration_s)
-    except Exception:  # the broker is down, or the file is unreadable now: the next pass fails it
+        return upload_probe(path).duration_s if path.is_file() else None
+    except UploadRejected:
+        return None
+
+
+def _requeued(stream_id, duration_s: float) -> bool:
+    try:
+        upload_dispatch(stream_id, upload_path(stream_id).name, duration_s)
+    except Exception:  # the broker is down: still `processing`, the next stall fails it
         logger.exception("upload %s: its remux could not be queued again", stream_id)
         return False
     logger.warning("upload %s: no progress for %s s, its remux queued again", stream_id, settings.CONFIG.upload_stall_s)

@@ -271,7 +271,8 @@ def test_a_dispatch_that_raises_in_segment_register_leaves_the_segment_to_the_sw
 @pytest.mark.django_db(transaction=True)  # a pass opens and closes its own connections
 def test_a_sweep_pass_fails_an_upload_whose_remux_was_lost(stream, settings, tmp_path):
     """The loop beside the ingest runs the uploads' sweep too (streaming runs no loop of its
-    own): an upload `processing` past UPLOAD_STALL_S without progress ends failed."""
+    own): an upload `processing` past UPLOAD_STALL_S without progress, whose stored file is
+    no video to queue again, ends failed (a readable one is queued again once: test_uploads)."""
     from ai_processing.sweep import _sweep_once
     from streaming.models import Stream
     from streaming.uploads import INTERRUPTED, upload_path, uploads_dir
