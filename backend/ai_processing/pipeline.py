@@ -203,7 +203,8 @@ def _findings_of(
     stream = segment.stream
     owned = list(Brand.objects.filter(owner_id=stream.owner_id))
     brands, context = BrandMatcher(owned), _context(stream, owned, complete, brand_ids)
-    context.logos_before[:] = logos_before(segment=segment, seconds=LOGOS_BEFORE_MAX_GAP_S, brand_ids=brand_ids)
+    if any(analyzer.key == LOGOS for analyzer in analyzers):
+        context.logos_before[:] = logos_before(segment=segment, seconds=LOGOS_BEFORE_MAX_GAP_S, brand_ids=brand_ids)
     analysed = _SegmentFindings()
     chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
     while True:

@@ -87,18 +87,26 @@ def frames_recent(*, stream: Stream, seconds: float, limit: int = 100) -> list[d
 
 
 def logos_before(*, segment: MediaSegment, seconds: float, brand_ids: frozenset[int] | None = None) -> list[SeenLogo]:
-    """The brand logos stored for the stream's last analysed frame in the `seconds` before
-    the segment: what the logo analyzer's first frame is compared with."""
+    """The brand logos the logo analyzer stored for the stream's last analysed frame in the
+    `seconds` before the segment (none when that frame showed none): what the analyzer's
+    first frame is compared with."""
     start = segment.program_date_time
-    rows = Detection.objects.filter(
-        stream_id=segment.stream_id, kind="logo", brand__isnull=False,
-        pdt__gte=start - timedelta(seconds=seconds), pdt__lt=start,
-    )  # fmt: skip
+    last = (
+        FrameAnalysis.objects.filter(
+            stream_id=segment.stream_id, pdt__gte=start - timedelta(seconds=seconds), pdt__lt=start
+        )
+        .order_by("-pdt")
+        .first()
+    )
+    if last is None:
+        return []
+    rows = Detection.objects.filter(frame=last, analyzer="logos", kind="logo", brand__isnull=False)
     if brand_ids is not None:
         rows = rows.filter(brand_id__in=brand_ids)
-    found = list(rows.order_by("-pdt").values_list("brand_id", "pts", "x", "y", "w", "h")[:50])
-    last = found[0][1] if found else None
-    return [SeenLogo(brand_id, pts, Box(x, y, w, h)) for brand_id, pts, x, y, w, h in found if pts == last]
+    return [
+        SeenLogo(brand_id, last.pts, Box(x, y, w, h))
+        for brand_id, x, y, w, h in rows.values_list("brand_id", "x", "y", "w", "h")
+    ]
 
 
 def queue_depths() -> dict[str, int]:

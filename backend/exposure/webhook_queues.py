@@ -66,7 +66,10 @@ class EndpointQueues:
         except RuntimeError:  # the pool is shut down (the process exits): held, it would never be swept
             with self._lock:
                 self._busy.discard(endpoint)
-                self._waiting.pop(endpoint, None)  # only this one: the endpoint was idle
+                waiting = self._waiting[endpoint]
+                waiting.remove((delivery_id, retries))  # others that came meanwhile stay, and stay held
+                if not waiting:
+                    del self._waiting[endpoint]
                 self._release(delivery_id)
             raise
 

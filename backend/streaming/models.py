@@ -48,6 +48,10 @@ class Stream(models.Model):
     status_reason = models.TextField(
         blank=True, help_text="Why the stream failed (an upload that could not be remuxed)."
     )
+    # Uploads: the remux job that holds the stream (its token; "" when none does) and how many
+    # times the sweep queued it again. One job at a time remuxes, writes progress or ends it.
+    remux_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
+    remux_requeues = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -36,6 +36,7 @@ import av
 import imageio_ffmpeg
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from media_analyzer.events import broadcast_on_commit
@@ -55,12 +56,7 @@ UPLOADS_DIR = "uploads"  # under MEDIA_ROOT: stored uploads waiting for their re
 PROGRESS_INTERVAL_S = 1.0  # at most one progress write (and message) a second
 SWEEP_BATCH = 100  # stalled uploads failed per sweep pass
 INTERRUPTED = "the upload's processing was interrupted: upload it again"
-# A `processing` stream's status_reason says where its remux is, so that one job at a time
-# remuxes it (upload_remux claims it) and the sweep queues it again at most once.
-REMUXING = "segmenting the video"
-REQUEUED = "its processing stalled and was queued again"
-REMUXING_AGAIN = "segmenting the video (second try)"
-CLAIMS = {"": REMUXING, REQUEUED: REMUXING_AGAIN}  # status_reason before -> after a job claims it
+MAX_REQUEUES = 1  # times the sweep queues a stalled remux again before it fails the upload
 
 
 class UploadRejected(ValueError):
@@ -157,12 +153,15 @@ def upload_accept(*, owner, name: str, chunks: Iterable[bytes]) -> Stream:
 
 
 def upload_dispatch(stream_id, upload_name: str, duration_s: float) -> None:
+    """Queues a remux job. Its token names it when it claims the stream: a job the broker
+    delivers again (its worker was killed) has the same token, so it may claim it again."""
+    token = uuid.uuid4().hex
     if settings.CELERY_BROKER_URL:
         from streaming.tasks import remux_upload
 
-        remux_upload.apply_async(args=[str(stream_id), upload_name, duration_s], queue="batch")
+        remux_upload.apply_async(args=[str(stream_id), upload_name, duration_s, token], queue="batch")
     else:
-        _POOL.submit(_remux_in_pool, str(stream_id), upload_name, duration_s)
+        _POOL.submit(_remux_in_pool, str(stream_id), upload_name, duration_s, token)
 
 
 _POOL = BackgroundPool("uploads", lambda: 2)
@@ -172,22 +171,25 @@ def upload_pool_drain() -> None:
     _POOL.drain()
 
 
-def _remux_in_pool(stream_id: str, upload_name: str, duration_s: float) -> None:
+def _remux_in_pool(stream_id: str, upload_name: str, duration_s: float, token: str) -> None:
     try:
-        upload_remux(stream_id, upload_name, duration_s)
+        upload_remux(stream_id, upload_name, duration_s, token)
     except Exception:
         logger.exception("the remux of upload %s could not finish", stream_id)
     finally:
         close_old_connections()
 
 
-def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
+def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = "") -> str:
     """Remuxes a stored upload into its stream's HLS segments and registers them (which
-    dispatches their analysis); the stored upload is deleted whatever happens. Returns the
-    stream's final status ("gone" if it was deleted meanwhile)."""
+    dispatches their analysis), once this job holds the stream (`_claimed`); the stored
+    upload is deleted when the job ends the stream. A job that loses the stream meanwhile
+    (the sweep queued it again) stops and leaves folder and upload to the new holder.
+    Returns the stream's final status ("gone" if deleted, finished or held by another job)."""
+    token = token or uuid.uuid4().hex  # a job queued before tokens: it claims as a new one
     path = uploads_dir() / Path(upload_name).name
     directory = settings.INGEST["HLS_ROOT"] / str(stream_id)
-    if not _claimed(stream_id):  # finished, or another job remuxes it (a job delivered twice)
+    if not _claimed(stream_id, token):
         if not Stream.objects.filter(pk=stream_id).exists():
             path.unlink(missing_ok=True)  # the stream was deleted: nobody else will
         return "gone"
@@ -195,32 +197,40 @@ def upload_remux(stream_id, upload_name: str, duration_s: float) -> str:
         if not path.is_file():
             raise RemuxFailed("the stored upload is missing: upload the video again")
         shutil.rmtree(directory, ignore_errors=True)  # a job delivered again starts afresh
-        _remux(path, directory, duration_s, progress=lambda fraction: _progress(stream_id, fraction))
+        _remux(path, directory, duration_s, progress=lambda fraction: _progress(stream_id, token, fraction))
         playlist_sync(directory / playlist_name(0), Path(settings.MEDIA_ROOT))
     except _StreamGone:
-        shutil.rmtree(directory, ignore_errors=True)
+        if not Stream.objects.filter(pk=stream_id).exists():
+            _discard(path, directory)
         return "gone"
     except RemuxFailed as exc:
-        shutil.rmtree(directory, ignore_errors=True)
-        _finish(stream_id, Stream.Status.FAILED, reason=str(exc))
+        if _finish(stream_id, Stream.Status.FAILED, reason=str(exc), token=token):
+            _discard(path, directory)
         return Stream.Status.FAILED
     except Exception:
-        shutil.rmtree(directory, ignore_errors=True)
-        _finish(stream_id, Stream.Status.FAILED, reason="the video could not be processed (an internal error)")
+        if _finish(stream_id, Stream.Status.FAILED, reason="the video could not be processed (an internal error)",
+                   token=token):  # fmt: skip
+            _discard(path, directory)
         raise
-    finally:
-        path.unlink(missing_ok=True)
-    _finish(stream_id, Stream.Status.ENDED, progress=1.0)
+    if not _finish(stream_id, Stream.Status.ENDED, progress=1.0, token=token):
+        return "gone"
+    path.unlink(missing_ok=True)
     return Stream.Status.ENDED
+
+
+def _discard(path: Path, directory: Path) -> None:
+    path.unlink(missing_ok=True)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def uploads_sweep() -> int:
     """`processing` streams whose remux has written no progress for UPLOAD_STALL_S: the job
     is gone (the process that ran it restarted, a worker was killed and its task lost with a
     broker restart), or still waits behind a long queue. The first time, one whose stored
-    upload is still there is queued again (`REQUEUED` on it): a remux starts afresh, and a
-    job claims the stream before it starts (`_claimed`), so of two the later stops. The
-    second time, or with no readable upload left, it is failed with the reason and its stored
+    upload is still readable is queued again (MAX_REQUEUES): the stream is released, a remux
+    starts afresh, and a job claims the stream before it starts (`_claimed`), so of two the
+    later stops, and one that held it stops at its next progress write. The next time, or
+    with no readable upload left, it is failed with the reason and its stored
     upload and partial segments are deleted. Returns how many were queued again or failed.
     A running remux writes progress every second; a job that was only late finds its stream
     failed and stops (upload_remux, _progress).
@@ -232,14 +242,17 @@ def uploads_sweep() -> int:
         updated_at__lt=now - timedelta(seconds=settings.CONFIG.upload_stall_s),
     )
     swept = 0
-    for stream_id, updated, reason in stalled.values_list("pk", "updated_at", "status_reason")[:SWEEP_BATCH]:
+    for stream_id, updated, requeues in stalled.values_list("pk", "updated_at", "remux_requeues")[:SWEEP_BATCH]:
         held = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING, updated_at=updated)
-        duration_s = _readable(upload_path(stream_id)) if reason in ("", REMUXING) else None  # not queued again yet
+        duration_s = _readable(upload_path(stream_id)) if requeues < MAX_REQUEUES else None
         if duration_s is not None:
-            if held.update(status_reason=REQUEUED, updated_at=now) and _requeued(stream_id, duration_s):
+            # Released: the next job to start claims it; one that held it stops at its next progress.
+            released = held.update(remux_claim="", remux_requeues=F("remux_requeues") + 1, upload_progress=0.0,
+                                   updated_at=now)  # fmt: skip
+            if released and _requeued(stream_id, duration_s):
                 swept += 1
             continue
-        if held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, updated_at=now):
+        if held.update(status=Stream.Status.FAILED, status_reason=INTERRUPTED, remux_claim="", updated_at=now):
             _failed_in_sweep(stream_id)
             swept += 1
     return swept
@@ -256,7 +269,7 @@ def _readable(path: Path) -> float | None:
 def _requeued(stream_id, duration_s: float) -> bool:
     try:
         upload_dispatch(stream_id, upload_path(stream_id).name, duration_s)
-    except Exception:  # the broker is down: still `processing`, the next stall fails it
+    except Exception:  # the broker is down: still `processing` and released, the next stall fails it
         logger.exception("upload %s: its remux could not be queued again", stream_id)
         return False
     logger.warning("upload %s: no progress for %s s, its remux queued again", stream_id, settings.CONFIG.upload_stall_s)
@@ -275,17 +288,16 @@ def _failed_in_sweep(stream_id) -> None:
         logger.exception("upload %s: the failed event was not sent", stream_id)
 
 
-def _claimed(stream_id) -> bool:
-    """Whether this job may remux the stream: it is `processing` and no job claimed it yet."""
-    processing = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING)
-    return any(
-        processing.filter(status_reason=before).update(status_reason=after, updated_at=timezone.now())
-        for before, after in CLAIMS.items()
-    )
+def _claimed(stream_id, token: str) -> bool:
+    """Whether this job now holds the stream: `processing`, and held by no job or by this one
+    (the same job delivered again)."""
+    free_or_own = Q(remux_claim="") | Q(remux_claim=token)
+    claimable = Stream.objects.filter(free_or_own, pk=stream_id, status=Stream.Status.PROCESSING)
+    return bool(claimable.update(remux_claim=token, updated_at=timezone.now()))
 
 
-def _progress(stream_id, fraction: float) -> None:
-    updated = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).update(
+def _progress(stream_id, token: str, fraction: float) -> None:
+    updated = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING, remux_claim=token).update(
         upload_progress=fraction, updated_at=timezone.now()
     )
     if not updated:
@@ -293,12 +305,20 @@ def _progress(stream_id, fraction: float) -> None:
     _announce(stream_id)
 
 
-def _finish(stream_id, status: str, *, reason: str = "", progress: float | None = None) -> None:
-    changes = {"status": status, "status_reason": reason, "updated_at": timezone.now()}
+def _finish(
+    stream_id, status: str, *, reason: str = "", progress: float | None = None, token: str | None = None
+) -> bool:
+    """Ends a `processing` stream (held by `token`'s job, when given); whether it did."""
+    changes = {"status": status, "status_reason": reason, "remux_claim": "", "updated_at": timezone.now()}
     if progress is not None:
         changes["upload_progress"] = progress
-    if Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING).update(**changes):
-        _announce(stream_id)
+    processing = Stream.objects.filter(pk=stream_id, status=Stream.Status.PROCESSING)
+    if token is not None:
+        processing = processing.filter(remux_claim=token)
+    if not processing.update(**changes):
+        return False
+    _announce(stream_id)
+    return True
 
 
 def _announce(stream_id) -> None:

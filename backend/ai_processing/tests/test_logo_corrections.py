@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def missed_cocacola():
-    """A Coca-Cola script whose verifier says 0.23, under the 0.8 bar and the 0.5 of a logo the
+    """A Coca-Cola script whose verifier says 0.23, under the 0.8 bar and the 0.6 of a logo the
     frame before confirms: missed, even shown in every frame."""
     rng = np.random.default_rng(13)
     return scene(rng, "cocacola", width=int(rng.uniform(120, 240)), max_angle=20)

@@ -360,7 +360,10 @@ def handshake_answered(sock) -> bool:
     """Sends C0 C1; whether the server answers S0 (version 3) rather than closing."""
     sock.settimeout(10)
     sock.sendall(b"\x03" + b"\x00" * 1536)
-    return sock.recv(1) == b"\x03"
+    try:
+        return sock.recv(1) == b"\x03"
+    except ConnectionResetError:  # closed with our bytes unread: the kernel resets it
+        return False
 
 
 def connected_from(address: str, port: int) -> socket.socket:

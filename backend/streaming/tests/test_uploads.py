@@ -247,7 +247,7 @@ def test_a_stalled_upload_is_queued_again_once_then_failed_and_its_upload_delete
     two that never finish). Past UPLOAD_STALL_S without progress the sweep queues it again,
     keeping the upload; past it once more, it fails it with the reason and deletes the upload.
     The jobs, let run at last, find it failed and do nothing."""
-    from streaming.uploads import INTERRUPTED, REQUEUED, upload_pool_drain, uploads_sweep
+    from streaming.uploads import INTERRUPTED, upload_pool_drain, uploads_sweep
 
     response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
     assert response.status_code == 202, response.data
@@ -257,7 +257,7 @@ def test_a_stalled_upload_is_queued_again_once_then_failed_and_its_upload_delete
 
     stalled(stream_id)
     assert uploads_sweep() == 1
-    assert Stream.objects.filter(pk=stream_id, status="processing", status_reason=REQUEUED).exists()
+    assert Stream.objects.filter(pk=stream_id, status="processing", status_reason="", remux_requeues=1).exists()
     assert len(stored_uploads(media)) == 1 and uploads_sweep() == 0
 
     stalled(stream_id)
@@ -289,6 +289,27 @@ def test_an_upload_queued_behind_a_long_backlog_is_not_lost(api, media, tmp_path
     stream = Stream.objects.get(pk=stream_id)
     assert (stream.status, stream.status_reason) == ("ended", "")
     assert MediaSegment.objects.filter(stream_id=stream_id).count() >= 1 and stored_uploads(media) == []
+
+
+def test_one_job_holds_an_upload_a_redelivery_of_it_too_and_a_released_one_stops(api, media, tmp_path, held_pool):
+    """The claim: a second job is turned away, the same job delivered again (its worker was
+    killed) is not; once the sweep releases the stream, the job that held it stops at its
+    next progress write and leaves the upload to the next holder."""
+    from streaming.uploads import _claimed, _progress, _StreamGone, uploads_sweep
+
+    response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
+    stream_id = response.data["id"]
+    assert _claimed(stream_id, "first")
+    assert not _claimed(stream_id, "second")
+    assert _claimed(stream_id, "first")  # redelivered
+    _progress(stream_id, "first", 0.5)
+
+    stalled(stream_id)
+    assert uploads_sweep() == 1  # released and queued again
+    with pytest.raises(_StreamGone):
+        _progress(stream_id, "first", 0.6)
+    assert _claimed(stream_id, "second") and not _claimed(stream_id, "first")
+    assert len(stored_uploads(media)) == 1
 
 
 def test_an_upload_whose_remux_reports_progress_is_left_to_it(user, media, settings):

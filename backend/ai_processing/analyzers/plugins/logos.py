@@ -127,7 +127,7 @@ class LogosAnalyzer(Analyzer):
                 doubted.append((probability, proposal, why))
         height, width = frame.image.shape[:2]
         placed = _Placed(scale, width, height)
-        before = [seen for seen in seen_before if 0 < frame.pts - seen.pts <= LOGOS_BEFORE_MAX_GAP_S]
+        before = [seen for seen in seen_before if 0 < frame.pts - seen.pts <= LOGOS_BEFORE_MAX_GAP_S + 1e-3]
         confirmed = [
             (probability, proposal, {**why, "confirmed_by": "frame before"})
             for probability, proposal, why in doubted
