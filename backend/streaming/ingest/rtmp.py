@@ -10,6 +10,7 @@ Nothing here knows about Django.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import struct
@@ -91,6 +92,18 @@ class Message:
     payload: bytes
 
 
+def client_of(address: str) -> str:
+    """Who a connection counts against: its IPv4 address, or its IPv6 /64 (one subscriber's
+    network holds a whole /64, so counting single addresses would bound nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)  # a dual-stack socket's IPv4
+
+
 class RtmpServer:
     def __init__(self, authorize: Authorizer, limits: RtmpLimits = RtmpLimits()) -> None:
         self.authorize = authorize
@@ -114,7 +127,7 @@ class RtmpServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         address, port = writer.get_extra_info("peername", ("?", 0))[:2]
         peer = f"{address}:{port}"
-        if refusal := self._over_limits(address):
+        if refusal := self._over_limits(client_of(address)):
             logger.warning("rtmp %s refused: %s", peer, refusal)
             writer.close()
             return
@@ -152,7 +165,7 @@ class RtmpServer:
 class _Connection:
     def __init__(self, reader, writer, peer: str, authorize: Authorizer, limits: RtmpLimits) -> None:
         self.reader, self.writer, self.peer = reader, writer, peer
-        self.address = peer.rpartition(":")[0]  # the client's, without its port
+        self.address = client_of(peer.rpartition(":")[0])
         self.authorize, self.limits = authorize, limits
         self.chunk_size = DEFAULT_CHUNK_SIZE
         self.streams: dict[int, _ChunkStream] = {}

@@ -388,3 +388,12 @@ def test_one_address_cannot_hold_every_connection_and_lock_publishers_out(live, 
     finally:
         for sock in held:
             sock.close()
+
+
+def test_connections_count_against_an_ipv4_address_or_an_ipv6_64():
+    from streaming.ingest.rtmp import client_of
+
+    assert client_of("2001:db8:1:2:aaaa::1") == client_of("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_of("2001:db8:1:3::1") != client_of("2001:db8:1:2::1")
+    assert client_of("::ffff:10.0.0.1") == client_of("10.0.0.1") == "10.0.0.1"  # a dual-stack socket's IPv4
+    assert client_of("127.0.0.2") != client_of("127.0.0.1")
