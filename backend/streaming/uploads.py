@@ -57,6 +57,7 @@ PROGRESS_INTERVAL_S = 1.0  # at most one progress write (and message) a second
 SWEEP_BATCH = 100  # stalled uploads failed per sweep pass
 INTERRUPTED = "the upload's processing was interrupted: upload it again"
 MAX_REQUEUES = 1  # times the sweep queues a stalled remux again before it fails the upload
+RECLAIM_AFTER_S = 30.0  # a running remux writes progress every second
 
 
 class UploadRejected(ValueError):
@@ -192,7 +193,7 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
     if not _claimed(stream_id, token):
         if not Stream.objects.filter(pk=stream_id).exists():
             path.unlink(missing_ok=True)  # the stream was deleted: nobody else will
-        return "gone"
+        return "gone"  # finished, or held by another job (or by this one, still running)
     try:
         if not path.is_file():
             raise RemuxFailed("the stored upload is missing: upload the video again")
@@ -200,19 +201,23 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
         _remux(path, directory, duration_s, progress=lambda fraction: _progress(stream_id, token, fraction))
         playlist_sync(directory / playlist_name(0), Path(settings.MEDIA_ROOT))
     except _StreamGone:
-        if not Stream.objects.filter(pk=stream_id).exists():
-            _discard(path, directory)
+        _discard_if_deleted(stream_id, path, directory)
         return "gone"
     except RemuxFailed as exc:
         if _finish(stream_id, Stream.Status.FAILED, reason=str(exc), token=token):
             _discard(path, directory)
+        else:
+            _discard_if_deleted(stream_id, path, directory)
         return Stream.Status.FAILED
     except Exception:
         if _finish(stream_id, Stream.Status.FAILED, reason="the video could not be processed (an internal error)",
                    token=token):  # fmt: skip
             _discard(path, directory)
+        else:
+            _discard_if_deleted(stream_id, path, directory)
         raise
     if not _finish(stream_id, Stream.Status.ENDED, progress=1.0, token=token):
+        _discard_if_deleted(stream_id, path, directory)
         return "gone"
     path.unlink(missing_ok=True)
     return Stream.Status.ENDED
@@ -221,6 +226,13 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
 def _discard(path: Path, directory: Path) -> None:
     path.unlink(missing_ok=True)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def _discard_if_deleted(stream_id, path: Path, directory: Path) -> None:
+    """A job that no longer holds its stream leaves the files to the holder, unless the
+    stream was deleted: then nobody else will remove them."""
+    if not Stream.objects.filter(pk=stream_id).exists():
+        _discard(path, directory)
 
 
 def uploads_sweep() -> int:
@@ -282,18 +294,18 @@ def _failed_in_sweep(stream_id) -> None:
     logger.warning(
         "upload %s: no progress for %s s, its remux was lost; failed", stream_id, settings.CONFIG.upload_stall_s
     )
-    try:  # the stored state stands whatever happens to the event
-        _announce(stream_id)
-    except Exception:
-        logger.exception("upload %s: the failed event was not sent", stream_id)
+    _announce(stream_id)
 
 
 def _claimed(stream_id, token: str) -> bool:
-    """Whether this job now holds the stream: `processing`, and held by no job or by this one
-    (the same job delivered again)."""
-    free_or_own = Q(remux_claim="") | Q(remux_claim=token)
+    """Whether this job now holds the stream: `processing`, and held by no job, or by this
+    one delivered again once it has written no progress for RECLAIM_AFTER_S (a broker also
+    delivers again a job still running past its visibility timeout: that copy stays out)."""
+    now = timezone.now()
+    silent = now - timedelta(seconds=RECLAIM_AFTER_S)
+    free_or_own = Q(remux_claim="") | Q(remux_claim=token, updated_at__lt=silent)
     claimable = Stream.objects.filter(free_or_own, pk=stream_id, status=Stream.Status.PROCESSING)
-    return bool(claimable.update(remux_claim=token, updated_at=timezone.now()))
+    return bool(claimable.update(remux_claim=token, updated_at=now))
 
 
 def _progress(stream_id, token: str, fraction: float) -> None:
@@ -322,9 +334,13 @@ def _finish(
 
 
 def _announce(stream_id) -> None:
-    stream = Stream.objects.filter(pk=stream_id).first()
-    if stream is not None:
-        broadcast_on_commit(stream.id, stream_state_message(stream))
+    """Sends the stream's state to its viewers; the stored state stands if that fails."""
+    try:
+        stream = Stream.objects.filter(pk=stream_id).first()
+        if stream is not None:
+            broadcast_on_commit(stream.id, stream_state_message(stream))
+    except Exception:
+        logger.exception("upload %s: its state was not sent", stream_id)
 
 
 def _remux(path: Path, directory: Path, duration_s: float, progress) -> None:

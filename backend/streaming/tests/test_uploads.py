@@ -292,16 +292,24 @@ def test_an_upload_queued_behind_a_long_backlog_is_not_lost(api, media, tmp_path
 
 
 def test_one_job_holds_an_upload_a_redelivery_of_it_too_and_a_released_one_stops(api, media, tmp_path, held_pool):
-    """The claim: a second job is turned away, the same job delivered again (its worker was
-    killed) is not; once the sweep releases the stream, the job that held it stops at its
-    next progress write and leaves the upload to the next holder."""
-    from streaming.uploads import _claimed, _progress, _StreamGone, uploads_sweep
+    """The claim: a second job is turned away, and so is a copy of the running one (a broker
+    delivers again a job running past its visibility timeout); the same job delivered again
+    once its worker died (no progress since) is not. Once the sweep releases the stream, the
+    job that held it stops at its next progress write and leaves the upload to the next holder."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streaming.uploads import RECLAIM_AFTER_S, _claimed, _progress, _StreamGone, uploads_sweep
 
     response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "60", "-c:a", "aac"))
     stream_id = response.data["id"]
     assert _claimed(stream_id, "first")
     assert not _claimed(stream_id, "second")
-    assert _claimed(stream_id, "first")  # redelivered
+    assert not _claimed(stream_id, "first")  # a copy while it runs
+    silent = timezone.now() - timedelta(seconds=RECLAIM_AFTER_S + 1)
+    Stream.objects.filter(pk=stream_id).update(updated_at=silent)
+    assert _claimed(stream_id, "first")  # delivered again after its worker died
     _progress(stream_id, "first", 0.5)
 
     stalled(stream_id)
