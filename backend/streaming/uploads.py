@@ -188,8 +188,7 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
     (the sweep queued it again) stops and leaves folder and upload to the new holder.
     Returns the stream's final status ("gone" if deleted, finished or held by another job)."""
     token = token or uuid.uuid4().hex  # a job queued before tokens: it claims as a new one
-    path = uploads_dir() / Path(upload_name).name
-    directory = settings.INGEST["HLS_ROOT"] / str(stream_id)
+    path, directory = uploads_dir() / Path(upload_name).name, _segments_dir(stream_id)
     if not _claimed(stream_id, token):
         if not Stream.objects.filter(pk=stream_id).exists():
             path.unlink(missing_ok=True)  # the stream was deleted: nobody else will
@@ -204,23 +203,29 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
         _discard_if_deleted(stream_id, path, directory)
         return "gone"
     except RemuxFailed as exc:
-        if _finish(stream_id, Stream.Status.FAILED, reason=str(exc), token=token):
-            _discard(path, directory)
-        else:
-            _discard_if_deleted(stream_id, path, directory)
+        _failed(stream_id, token, str(exc), path, directory)
         return Stream.Status.FAILED
     except Exception:
-        if _finish(stream_id, Stream.Status.FAILED, reason="the video could not be processed (an internal error)",
-                   token=token):  # fmt: skip
-            _discard(path, directory)
-        else:
-            _discard_if_deleted(stream_id, path, directory)
+        _failed(stream_id, token, "the video could not be processed (an internal error)", path, directory)
         raise
     if not _finish(stream_id, Stream.Status.ENDED, progress=1.0, token=token):
         _discard_if_deleted(stream_id, path, directory)
         return "gone"
     path.unlink(missing_ok=True)
     return Stream.Status.ENDED
+
+
+def _segments_dir(stream_id) -> Path:
+    return settings.INGEST["HLS_ROOT"] / str(stream_id)
+
+
+def _failed(stream_id, token: str, reason: str, path: Path, directory: Path) -> None:
+    """Fails the stream this job holds and removes its files; a job that no longer holds it
+    leaves them to the holder."""
+    if _finish(stream_id, Stream.Status.FAILED, reason=reason, token=token):
+        _discard(path, directory)
+    else:
+        _discard_if_deleted(stream_id, path, directory)
 
 
 def _discard(path: Path, directory: Path) -> None:
@@ -289,8 +294,7 @@ def _requeued(stream_id, duration_s: float) -> bool:
 
 
 def _failed_in_sweep(stream_id) -> None:
-    upload_path(stream_id).unlink(missing_ok=True)
-    shutil.rmtree(settings.INGEST["HLS_ROOT"] / str(stream_id), ignore_errors=True)
+    _discard(upload_path(stream_id), _segments_dir(stream_id))
     logger.warning(
         "upload %s: no progress for %s s, its remux was lost; failed", stream_id, settings.CONFIG.upload_stall_s
     )

@@ -127,25 +127,26 @@ class RtmpServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         address, port = writer.get_extra_info("peername", ("?", 0))[:2]
         peer = f"{address}:{port}"
-        if refusal := self._over_limits(client_of(address)):
+        client = client_of(address)
+        if refusal := self._over_limits(client):
             logger.warning("rtmp %s refused: %s", peer, refusal)
             writer.close()
             return
         task = asyncio.current_task()
         assert task is not None  # asyncio.start_server runs each connection in a task
-        self.connections[task] = connection = _Connection(reader, writer, peer, self.authorize, self.limits)
+        self.connections[task] = connection = _Connection(reader, writer, peer, self.authorize, self.limits, client)
         try:
             await connection.run()
         finally:
             self.connections.pop(task, None)
 
-    def _over_limits(self, address: str) -> str:
-        """Why a new connection from `address` is refused, or "" if it is not."""
+    def _over_limits(self, client: str) -> str:
+        """Why a new connection from `client` (client_of) is refused, or "" if it is not."""
         limits = self.limits
         pending = [connection for connection in self.connections.values() if connection.sink is None]
         if len(self.connections) >= limits.max_connections:
             return f"{len(self.connections)} connections already"
-        if sum(connection.address == address for connection in pending) >= limits.max_pending_per_address:
+        if sum(connection.client == client for connection in pending) >= limits.max_pending_per_address:
             return f"{limits.max_pending_per_address} connections from this address not publishing yet"
         if len(pending) >= limits.max_pending:
             return f"{len(pending)} connections not publishing yet"
@@ -163,9 +164,9 @@ class RtmpServer:
 
 
 class _Connection:
-    def __init__(self, reader, writer, peer: str, authorize: Authorizer, limits: RtmpLimits) -> None:
+    def __init__(self, reader, writer, peer: str, authorize: Authorizer, limits: RtmpLimits, client: str = "") -> None:
         self.reader, self.writer, self.peer = reader, writer, peer
-        self.address = client_of(peer.rpartition(":")[0])
+        self.client = client  # what it counts against (client_of)
         self.authorize, self.limits = authorize, limits
         self.chunk_size = DEFAULT_CHUNK_SIZE
         self.streams: dict[int, _ChunkStream] = {}

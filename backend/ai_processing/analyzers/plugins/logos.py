@@ -76,6 +76,7 @@ REVERSED_MIN_SILHOUETTE = 0.85
 DOUBTED_MIN_PROBABILITY = 0.6
 NEAR_SHIFT = 0.5  # of the larger box's longer side, between the two boxes' centres
 NEAR_SIZE_RATIO = 1.5
+GAP_TOLERANCE_S = 1e-3  # pts are sums of floats: at 1 fps the gap is 1 s give or take
 CACHED = 512
 MIN_REFERENCE_SIDE = 32  # px
 MAX_REFERENCE_PIXELS = 25_000_000  # as on upload (api.brands): also bounds references stored before that check
@@ -125,23 +126,23 @@ class LogosAnalyzer(Analyzer):
                 judged.append((probability, proposal, why))
             elif probability >= DOUBTED_MIN_PROBABILITY and proposal.score >= MIN_PROPOSAL:
                 doubted.append((probability, proposal, why))
-        height, width = frame.image.shape[:2]
-        placed = _Placed(scale, width, height)
-        before = [seen for seen in seen_before if 0 < frame.pts - seen.pts <= LOGOS_BEFORE_MAX_GAP_S + 1e-3]
-        confirmed = [
-            (probability, proposal, {**why, "confirmed_by": "frame before"})
-            for probability, proposal, why in doubted
-            if _seen_near(placed.box(proposal), proposal, before, placed)
-        ]
-        judged += confirmed
         # "Not this brand" is about a place: the same region seen in another colour box (its
         # mask, so its features, a little different) is rejected with it.
-        judged = [pair for pair in judged if not _rejected_there(pair[1], rejected)]
+        judged, doubted = (
+            [pair for pair in pairs if not _rejected_there(pair[1], rejected)] for pairs in (judged, doubted)
+        )
+        height, width = frame.image.shape[:2]
+        placed = _Placed(scale, width, height)
+        before = [seen for seen in seen_before if 0 < frame.pts - seen.pts <= LOGOS_BEFORE_MAX_GAP_S + GAP_TOLERANCE_S]
+        judged += [
+            (probability, proposal, {**why, "confirmed_by": "frame before"})
+            for probability, proposal, why in doubted
+            if _seen_near(proposal.template.brand_id, placed.box(proposal), before, width, height)
+        ]
         judged.sort(key=lambda pair: -pair[0])
         kept = suppressed(judged, lambda pair: pair[1].box)
         seen = [
-            SeenLogo(proposal.template.brand_id, frame.pts, placed.box(proposal))
-            for _, proposal, _ in kept + [pair for pair in doubted if not _rejected_there(pair[1], rejected)]
+            SeenLogo(proposal.template.brand_id, frame.pts, placed.box(proposal)) for _, proposal, _ in kept + doubted
         ]
         return [
             Finding(
@@ -250,12 +251,9 @@ class _Placed:
         return Box(x / self.width, y / self.height, w / self.width, h / self.height)
 
 
-def _seen_near(box: Box, proposal: Proposal, before: list[SeenLogo], placed: _Placed) -> bool:
-    """Whether a logo of the proposal's brand was seen close to `box`, at about its size."""
-    return any(
-        seen.brand_id == proposal.template.brand_id and _near(box, seen.box, placed.width, placed.height)
-        for seen in before
-    )
+def _seen_near(brand_id: int, box: Box, before: list[SeenLogo], width: int, height: int) -> bool:
+    """Whether a logo of the brand was seen close to `box`, at about its size."""
+    return any(seen.brand_id == brand_id and _near(box, seen.box, width, height) for seen in before)
 
 
 def _near(a: Box, b: Box, width: int, height: int) -> bool:
