@@ -30,9 +30,17 @@ const browser = await chromium.launch({
   ],
 });
 const errors = [];
+// The page asks for the playlist until the stream's first publish: 404s then, and only then.
+let notPublished404s = 0;
+let playing = false;
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const waiting = message.text().includes('404') && message.location().url.endsWith('/hls/live.m3u8');
+    if (waiting && !playing) notPublished404s++;
+    else errors.push(`${message.text()} (${message.location().url})`);
+  });
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${base}/login`);
   await page.fill('#username', user);
@@ -41,7 +49,17 @@ try {
   await page.waitForURL('**/streams');
   await page.screenshot({ path: `${artifacts}/streams.png` });
   await page.goto(`${base}/streams/${streamId}`);
-  await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });
+  await page.locator('video').waitFor();
+  // A user opens the page, then starts OBS: the test publishes only once this line is out.
+  console.log(JSON.stringify({ page: 'open' }));
+  try {
+    await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });
+    playing = true;
+  } catch (error) {
+    await page.screenshot({ path: `${artifacts}/no-boxes.png` });
+    console.error('no box drawn; the page showed:', JSON.stringify(await playerState(page)));
+    throw error;
+  }
 
   const samples = await page.evaluate(
     async ({ sampleMs, kind }) => {
@@ -151,10 +169,24 @@ try {
       exposure_panel: exposure?.panel ?? null,
       report: exposure?.report ?? null,
       console_errors: errors,
+      playlist_404s_before_publish: notPublished404s,
     }),
   );
 } finally {
   await browser.close();
+}
+
+/** What the player knows, for a failure's message. */
+async function playerState(page) {
+  return page.evaluate(() => {
+    const video = document.querySelector('video');
+    return {
+      badge: document.querySelector('.badge')?.textContent?.trim(),
+      player_messages: [...document.querySelectorAll('app-stream-player p')].map((p) => p.textContent?.trim()),
+      video: video && { readyState: video.readyState, currentTime: video.currentTime, paused: video.paused },
+      overlay: window.mediaAnalyzerOverlay ?? null,
+    };
+  });
 }
 
 /** The brand's live totals and its alert on the stream page, then its report page. */

@@ -89,6 +89,7 @@ def test_overlay_boxes_follow_the_moving_logo_and_its_exposure_shows_live(platfo
     assert result["exposure_panel"]["brand_shown"] and result["exposure_panel"]["alert_shown"], result
     assert result["report"]["bars"] >= 1 and result["report"]["appearances"] >= 1, result
     assert result["console_errors"] == [], result["console_errors"]
+    assert result["playlist_404s_before_publish"] >= 1, result  # the page was open before the stream
 
 
 def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
@@ -107,6 +108,7 @@ def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     assert result["box_error_px_median"] <= 8, result  # detector jitter at 320 px input, not sync
     assert result["overlay_sync_error_frames_median"] <= 1, result
     assert result["console_errors"] == [], result["console_errors"]
+    assert result["playlist_404s_before_publish"] >= 1, result  # the page was open before the stream
 
 
 def test_stream_page_badge_follows_the_publisher(platform):
@@ -155,26 +157,34 @@ def signed_in(base):
 
 
 def published_and_watched(base, rtmp_port, stream, tmp_path) -> dict:
-    """ffmpeg publishes the subject moving on a dark background while Chromium watches."""
+    """Chromium opens the stream page first, as a user does before starting OBS; then ffmpeg
+    publishes the subject moving on a dark background while the page plays it."""
     subject = json.loads((tmp_path / "subject.json").read_text())
-    publisher = subprocess.Popen(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
-         "-f", "lavfi", "-i", "color=c=0x203040:size=1280x720:rate=30",
-         "-loop", "1", "-framerate", "30", "-i", str(tmp_path / "subject.png"),
-         "-filter_complex", "[0][1]overlay=x='380+300*sin(t)':y=104:shortest=1,format=yuv420p[v]",
-         "-map", "[v]", "-t", "90", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-         "-g", "60", "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    browser = subprocess.Popen(
+        ["node", "e2e/overlay-sync.mjs", base, "admin", "e2e-admin-password", stream["id"],
+         str(ARTIFACTS / subject["kind"]), str(tmp_path / "subject.json")],
+        cwd=FRONTEND, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    assert browser.stdout is not None and browser.stderr is not None
+    publisher = None
     try:
-        browser = subprocess.run(
-            ["node", "e2e/overlay-sync.mjs", base, "admin", "e2e-admin-password", stream["id"],
-             str(ARTIFACTS / subject["kind"]), str(tmp_path / "subject.json")],
-            cwd=FRONTEND, capture_output=True, text=True, timeout=200,
+        opened = browser.stdout.readline()  # bounded by the script's own timeouts
+        assert json.loads(opened or "null") == {"page": "open"}, browser.stderr.read()[-3000:]
+        publisher = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
+             "-f", "lavfi", "-i", "color=c=0x203040:size=1280x720:rate=30",
+             "-loop", "1", "-framerate", "30", "-i", str(tmp_path / "subject.png"),
+             "-filter_complex", "[0][1]overlay=x='380+300*sin(t)':y=104:shortest=1,format=yuv420p[v]",
+             "-map", "[v]", "-t", "90", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
+             "-g", "60", "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        out, err = browser.communicate(timeout=200)
     finally:
-        publisher.kill()
-    assert browser.returncode == 0, browser.stderr[-3000:]
-    result = json.loads(browser.stdout.strip().splitlines()[-1])
+        for process in (browser, publisher):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert browser.returncode == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
     print(f"\ne2e overlay ({subject['kind']}):", json.dumps(result))
     return result

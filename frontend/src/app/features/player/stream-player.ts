@@ -3,6 +3,7 @@ import Hls, { type Fragment } from 'hls.js';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
 import { FrameTimeline } from '../../core/frame-timeline';
 import { interpolated } from './interpolation';
+import { notPublished, untilPublished } from './manifest-retry';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 
 const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
@@ -54,6 +55,8 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   protected readonly resultsLateS = signal<number | null>(null);
   private lastHoldBackSeek = 0;
   protected readonly error = signal<string | null>(null);
+  /** The stream has no playlist yet (never published): the player keeps asking. */
+  protected readonly notPublished = signal(false);
   private readonly video = viewChild.required<ElementRef<HTMLVideoElement>>('video');
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private hls?: Hls;
@@ -76,7 +79,12 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       this.error.set('This browser cannot play HLS with Media Source Extensions.');
       return;
     }
-    this.hls = new Hls({ liveSyncDurationCount: LIVE_SYNC_SEGMENTS, maxBufferLength: 10 });
+    this.hls = new Hls({
+      liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
+      maxBufferLength: 10,
+      manifestLoadPolicy: { default: untilPublished(Hls.DefaultConfig.manifestLoadPolicy.default) },
+    });
+    this.hls.on(Hls.Events.MANIFEST_LOADED, () => this.notPublished.set(false));
     this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
       this.fragments = data.details.fragments;
       this.holdBack(data.details.targetduration, data.details.totalduration);
@@ -86,6 +94,7 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       this.seekToStart();
     });
     this.hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) this.notPublished.set(notPublished(data.response));
       if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
     });
     this.hls.loadSource(this.src());
