@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -111,8 +112,9 @@ def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     assert result["playlist_404s_before_publish"] >= 1, result  # the page was open before the stream
 
 
-def test_stream_page_badge_follows_the_publisher(platform):
-    """The page is open before the publisher starts: its badge turns live, then offline again."""
+def test_stream_page_follows_the_publisher_across_sessions(platform):
+    """The page is open before the publisher starts and stays open while it stops and starts
+    again, as OBS does: its badge turns live, offline, live, and the player shows each session."""
     base, rtmp_port = platform
     session, headers = signed_in(base)
     stream = session.post(
@@ -125,28 +127,41 @@ def test_stream_page_badge_follows_the_publisher(platform):
         stderr=subprocess.PIPE,
         text=True,
     )
-    publisher = None
+    publishers: list[subprocess.Popen] = []
+
+    def seen() -> object:  # each line waits on the page's DOM, bounded by the script's timeout
+        assert watcher.stdout is not None
+        return json.loads(watcher.stdout.readline() or "null")
+
+    def publish() -> subprocess.Popen:
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi",
+                   "-i", "testsrc2=size=640x360:rate=30", "-t", "12", "-c:v", "libx264", "-preset", "ultrafast",
+                   "-g", "30", "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"]  # fmt: skip
+        publishers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        return publishers[-1]
+
+    def shown_live(publisher: subprocess.Popen, started: float) -> None:
+        """The badge, then a frame of this session: stamped from its start (give or take the
+        muxer's first segment), seconds after any frame of the session before."""
+        assert seen() == {"badge": "live", "live": True}, watcher.stderr.read()
+        playing = seen()
+        assert isinstance(playing, dict) and playing.get("playing", 0) / 1000 > started - 2, (playing, started)
+        assert publisher.poll() is None, "the session showed only after the publisher had stopped"
+
     try:
-        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, (
-            watcher.stderr.read()
-        )
-        publisher = subprocess.Popen(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi",
-             "-i", "testsrc2=size=640x360:rate=30", "-t", "8", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
-             "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        # While it publishes (8 s): each line waits on the page's DOM, bounded by the script's timeout.
-        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "live", "live": True}, watcher.stderr.read()
-        assert publisher.poll() is None, "the badge turned live only after the publisher had stopped"
-        assert publisher.wait(timeout=60) == 0, publisher.stderr.read()
-        assert json.loads(watcher.stdout.readline() or "null") == {"badge": "offline", "live": False}, (
-            watcher.stderr.read()
-        )
+        assert seen() == {"badge": "offline", "live": False}, watcher.stderr.read()
+        started = time.time()
+        first = publish()
+        shown_live(first, started)
+        assert first.wait(timeout=60) == 0, first.stderr.read()
+        assert seen() == {"badge": "offline", "live": False}, watcher.stderr.read()
+        assert seen() == {"ended": True}, watcher.stderr.read()
+        started = time.time()
+        shown_live(publish(), started)  # a frame of the new session, on the page the first left
         assert watcher.wait(timeout=30) == 0, watcher.stderr.read()
     finally:
-        for process in (watcher, publisher):
-            if process is not None and process.poll() is None:
+        for process in (watcher, *publishers):
+            if process.poll() is None:
                 process.kill()
 
 

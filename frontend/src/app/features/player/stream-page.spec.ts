@@ -48,6 +48,7 @@ class FakePlayer {
   readonly kinds = input.required<ReadonlySet<string>>();
   readonly colours = input<Readonly<Record<string, string>>>({});
   readonly startAt = input<Date | null>(null);
+  readonly live = input(false);
   readonly maxAgeMs = input(900);
   readonly holdBackS = input<number | null>(null);
   // eslint-disable-next-line @angular-eslint/no-output-native -- as the real player's

@@ -1,4 +1,15 @@
-import { AfterViewInit, Component, ElementRef, OnDestroy, input, output, signal, viewChild } from '@angular/core';
+import {
+  AfterViewInit,
+  Component,
+  ElementRef,
+  OnDestroy,
+  effect,
+  input,
+  output,
+  signal,
+  untracked,
+  viewChild,
+} from '@angular/core';
 import Hls, { type Fragment } from 'hls.js';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
 import { FrameTimeline } from '../../core/frame-timeline';
@@ -12,6 +23,8 @@ const HOLD_BACK_SEEK_MIN_S = 1;
 const HOLD_BACK_SEEK_EVERY_MS = 10_000;
 /** hls.js's own distance from the live edge, in segments: the hold-back never goes nearer. */
 const LIVE_SYNC_SEGMENTS = 3;
+/** Between two loads of the live URL while a new session's first segment is being written. */
+const NEW_SESSION_RETRY_MS = 1000;
 
 /** What the overlay drew for the frame on screen; end-to-end tests read it. */
 export interface OverlayProbe {
@@ -41,6 +54,8 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly kinds = input.required<ReadonlySet<string>>();
   /** Each kind's box colour, by its key (unknown kinds: a neutral one). */
   readonly colours = input<Readonly<Record<string, string>>>({});
+  /** Whether a publisher is on the stream now (its state badge). */
+  readonly live = input(false);
   /** A wall clock to start at instead of the live edge (a replayed moment). */
   readonly startAt = input<Date | null>(null);
   /** Results older than this (one sampling interval and some) are not drawn. */
@@ -65,6 +80,15 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
   private resize?: ResizeObserver;
   private stopped = false;
   private startApplied = false;
+  /** Whether the loaded playlist is still live (null until one is loaded). */
+  private playingLive: boolean | null = null;
+  private newSessionRetry?: ReturnType<typeof setTimeout>;
+
+  constructor() {
+    effect(() => {
+      if (this.live()) untracked(() => this.awaitNewSession());
+    });
+  }
 
   ngAfterViewInit(): void {
     const video = this.video().nativeElement;
@@ -79,37 +103,62 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       this.error.set('This browser cannot play HLS with Media Source Extensions.');
       return;
     }
-    this.hls = new Hls({
-      liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
-      maxBufferLength: 10,
-      manifestLoadPolicy: { default: untilPublished(Hls.DefaultConfig.manifestLoadPolicy.default) },
-    });
-    this.hls.on(Hls.Events.MANIFEST_LOADED, () => this.notPublished.set(false));
-    this.hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-      this.fragments = data.details.fragments;
-      this.holdBack(data.details.targetduration, data.details.totalduration);
-    });
-    this.hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
-      this.fragments = data.details.fragments;
-      this.seekToStart();
-    });
-    this.hls.on(Hls.Events.ERROR, (_, data) => {
-      if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) this.notPublished.set(notPublished(data.response));
-      if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
-    });
-    this.hls.loadSource(this.src());
-    this.hls.attachMedia(video);
+    this.load();
     video.addEventListener('seeked', () => {
       const pdt = this.pdtAt(video.currentTime);
       if (pdt !== null) this.seeked.emit(new Date(pdt));
     });
+    video.requestVideoFrameCallback(this.onFrame);
+  }
+
+  /** A fresh hls.js on the stream's live playlist (a new session has a timeline of its own). */
+  private load(): void {
+    this.hls?.destroy();
+    this.fragments = [];
+    this.playingLive = null;
+    this.error.set(null);
+    const video = this.video().nativeElement;
+    const hls = new Hls({
+      liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
+      maxBufferLength: 10,
+      manifestLoadPolicy: { default: untilPublished(Hls.DefaultConfig.manifestLoadPolicy.default) },
+    });
+    this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_LOADED, () => this.notPublished.set(false));
+    hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+      this.fragments = data.details.fragments;
+      this.holdBack(data.details.targetduration, data.details.totalduration);
+    });
+    hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
+      this.fragments = data.details.fragments;
+      this.seekToStart();
+      this.playingLive = data.details.live;
+      if (!data.details.live) this.awaitNewSession();
+    });
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) this.notPublished.set(notPublished(data.response));
+      if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
+    });
+    hls.loadSource(this.src());
+    hls.attachMedia(video);
     video.muted = true;
     video.play().catch(() => undefined); // autoplay may wait for a click
-    video.requestVideoFrameCallback(this.onFrame);
+  }
+
+  /** A publisher started while a finished session is loaded (the page was open while OBS
+   * stopped and started again, or opened on a recording): hls.js never asks a finished
+   * playlist again, so the player loads the live URL anew, every second while the stream is
+   * live and the URL still serves a finished session (the new one's playlist is written at
+   * its first segment). A replayed moment (`startAt`) is left where it is. */
+  private awaitNewSession(): void {
+    clearTimeout(this.newSessionRetry);
+    if (this.stopped || !this.live() || this.playingLive !== false || this.startAt()) return;
+    this.newSessionRetry = setTimeout(() => this.load(), NEW_SESSION_RETRY_MS);
   }
 
   ngOnDestroy(): void {
     this.stopped = true;
+    clearTimeout(this.newSessionRetry);
     this.resize?.disconnect();
     this.hls?.destroy();
   }
