@@ -38,7 +38,19 @@ def segment_dispatch(segment: MediaSegment) -> None:
         _POOL.submit(_run_in_pool, segment.pk)
 
 
+def segment_backfill_dispatch(segment_id: int) -> None:
+    """A segment realtime mode skipped as stale, analysed for the record: on the batch queue,
+    or in process one at a time beside the live jobs."""
+    if settings.CELERY_BROKER_URL:
+        from ai_processing.tasks import backfill_segment
+
+        backfill_segment.apply_async(args=[segment_id], queue="batch")
+    else:
+        _BACKFILL.submit(_run_in_pool, segment_id, True)
+
+
 _POOL = BackgroundPool("analysis", lambda: settings.MEDIA_ANALYZER["POOL_THREADS"])
+_BACKFILL = BackgroundPool("backfill", lambda: 1)  # the record waits; live analysis keeps the cores
 _VERIFIERS = BackgroundPool("verifiers", lambda: 1)  # one build at a time: analysis keeps a core
 
 
@@ -46,7 +58,8 @@ def pool_drain() -> None:
     from streaming.uploads import upload_pool_drain
 
     upload_pool_drain()  # first: its remuxes register segments, whose analysis goes to _POOL
-    _POOL.drain()  # then: its jobs queue logo rechecks behind the verifier builds
+    _POOL.drain()  # then: its jobs queue backfills, and logo rechecks behind the verifier builds
+    _BACKFILL.drain()  # whose jobs queue logo rechecks too
     _VERIFIERS.drain()
 
 
@@ -96,12 +109,12 @@ def _build_in_pool(brand_id: int) -> None:
 POOL_RETRY_DELAYS_S = (1.0, 4.0)  # an outage: try again after these; then the sweep's
 
 
-def _run_in_pool(segment_id: int) -> None:
+def _run_in_pool(segment_id: int, backfill: bool = False) -> None:
     from ai_processing.pipeline import OUTAGES, segment_analyze
 
     for delay in (*POOL_RETRY_DELAYS_S, None):
         try:
-            segment_analyze(segment_id)
+            segment_analyze(segment_id, backfill=backfill)
             return
         except OUTAGES:  # the segment went back to pending: nothing wrong with it
             if delay is None:

@@ -20,6 +20,7 @@ from datetime import timedelta
 import av
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,7 +38,7 @@ from ai_processing.analyzers.base import (
 )
 from ai_processing.analyzers.loaded import analyzer_get
 from ai_processing.brand_matching import BrandMatcher
-from ai_processing.dispatch import logos_recheck_dispatch
+from ai_processing.dispatch import logos_recheck_dispatch, segment_backfill_dispatch
 from ai_processing.evidence import thumbnail_jpeg
 from ai_processing.frames import frames_sampled
 from ai_processing.hooks import ResultsStored, results_stored
@@ -57,17 +58,21 @@ LOGOS = "logos"
 OUTAGES = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
 
 
-def segment_analyze(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
+def segment_analyze(
+    segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True, backfill: bool = False
+) -> str:
     """Runs the job and returns the segment's final state. A poisoned segment ends
     `failed` with its reason; only outages (OUTAGES) propagate, for the task to retry.
 
     `analyzers`: the names this job runs (None: all the stream's). A job that does not own
-    the segment's state (services mode's visual job) only adds its results to the frames."""
-    segment = _claim(segment_id) if owns_state else _unfinished(segment_id)
+    the segment's state (services mode's visual job) only adds its results to the frames.
+    `backfill`: a segment realtime mode skipped as stale, analysed for the record (the
+    stream's `backfill_skipped`), at the stream's sampling rate and with no lag bound."""
+    segment = _claim(segment_id, backfill) if owns_state else _unfinished(segment_id)
     if segment is None:
         return MediaSegment.objects.filter(pk=segment_id).values_list("state", flat=True).first() or "missing"
     try:
-        return _segment_run(segment, analyzers, owns_state)
+        return _segment_run(segment, analyzers, owns_state, backfill)
     except OUTAGES:
         if owns_state:
             _release(segment_id)
@@ -94,15 +99,15 @@ class _SegmentFindings:
         return {key: round(total / max(len(self.pts), 1), 2) for key, total in self.timings.items()}
 
 
-def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: bool) -> str:
+def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: bool, backfill: bool = False) -> str:
     started = timezone.now()
     stream = segment.stream
-    reason = _reason_to_skip(segment, stream)
+    reason = _reason_to_skip(segment, stream, lag_bound=not backfill)
     if reason:
-        return _finish(segment, State.SKIPPED, reason, owns_state)
+        return _skipped(segment, reason, owns_state)
     names = stream.enabled_analyzers if names is None else [n for n in names if n in stream.enabled_analyzers]
     analyzers = [a for a in map(analyzer_get, names) if a and (a.realtime or _batch(stream))]
-    plan = _plan(segment, stream, analyzers)
+    plan = _Plan(_sampling_fps(stream)) if backfill else _plan(segment, stream, analyzers)
     try:
         with _leased(segment.pk) if owns_state else nullcontext():
             analysed = _findings_of(segment, [a for a in analyzers if a.key not in plan.left_out], fps=plan.fps)
@@ -342,12 +347,16 @@ def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dic
     return findings
 
 
-def _claim(segment_id: int) -> MediaSegment | None:
+def _claim(segment_id: int, backfill: bool = False) -> MediaSegment | None:
     """pending -> analyzing, with a lease the job renews as it goes (the sweep dispatches the
     segment again once it runs out). An `analyzing` segment is claimed again: its last worker
-    died (the broker redelivered the task), or a duplicate dispatch finds it; jobs are idempotent."""
+    died (the broker redelivered the task), or a duplicate dispatch finds it; jobs are idempotent.
+    A backfill claims a segment skipped as stale instead of a pending one."""
+    claimable = Q(state=State.ANALYZING) | (
+        Q(state=State.SKIPPED, state_reason__startswith=STALE) if backfill else Q(state=State.PENDING)
+    )
     with transaction.atomic():
-        claimed = MediaSegment.objects.filter(pk=segment_id, state__in=[State.PENDING, State.ANALYZING]).update(
+        claimed = MediaSegment.objects.filter(claimable, pk=segment_id).update(
             state=State.ANALYZING, lease_until=_lease_end(), updated_at=timezone.now()
         )
     return MediaSegment.objects.select_related("stream").get(pk=segment_id) if claimed else None
@@ -407,14 +416,28 @@ def _unfinished(segment_id: int) -> MediaSegment | None:
     )
 
 
-def _reason_to_skip(segment: MediaSegment, stream: Stream) -> str:
+STALE = "stale: "
+BACKFILL_QUEUED = "queued to be analysed for the record"
+
+
+def _reason_to_skip(segment: MediaSegment, stream: Stream, lag_bound: bool = True) -> str:
     if not stream.analysis_enabled:
         return "analysis is stopped for this stream"
-    if not _batch(stream):
+    if lag_bound and not _batch(stream):
         lag = _lag(segment)
         if lag > settings.MEDIA_ANALYZER["REALTIME_LAG_BOUND_S"]:
-            return f"stale: {lag:.1f} s behind live (realtime mode keeps the newest segments)"
+            return f"{STALE}{lag:.1f} s behind live (realtime mode keeps the newest segments)"
     return ""
+
+
+def _skipped(segment: MediaSegment, reason: str, owns_state: bool) -> str:
+    """A stale segment of a stream that keeps the record goes to the backfill after it is
+    marked skipped (the backfill job claims it from there)."""
+    backfill = owns_state and reason.startswith(STALE) and segment.stream.backfill_skipped
+    state = _finish(segment, State.SKIPPED, f"{reason}; {BACKFILL_QUEUED}" if backfill else reason, owns_state)
+    if backfill:
+        segment_backfill_dispatch(segment.pk)
+    return state
 
 
 def _lag(segment: MediaSegment) -> float:

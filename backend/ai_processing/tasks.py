@@ -29,3 +29,9 @@ def build_brand_verifier(brand_id: int) -> None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES, retry_backoff=2, max_retries=5)
 def recheck_segment_logos(segment_id: int) -> str:
     return segment_logos_recheck(segment_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES, retry_backoff=2, max_retries=5)
+def backfill_segment(segment_id: int) -> str:
+    """A segment realtime mode skipped as stale, analysed for the record (batch queue)."""
+    return segment_analyze(segment_id, backfill=True)

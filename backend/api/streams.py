@@ -21,8 +21,8 @@ class StreamOut(serializers.ModelSerializer):
         model = Stream
         fields = [
             "id", "name", "status", "ingest_url", "ingest_enabled", "processing_mode", "analysis_enabled",
-            "enabled_analyzers", "sampling_fps", "live_since", "upload_progress", "status_reason", "key_rotated_at",
-            "created_at", "updated_at",
+            "enabled_analyzers", "sampling_fps", "backfill_skipped", "live_since", "upload_progress", "status_reason",
+            "key_rotated_at", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_ingest_url(self, stream) -> str:
@@ -43,12 +43,19 @@ class StreamIn(serializers.Serializer):
     sampling_fps = serializers.FloatField(min_value=0.1, max_value=30, default=2.0)
     ingest_enabled = serializers.BooleanField(required=False)
     analysis_enabled = serializers.BooleanField(required=False)
+    backfill_skipped = serializers.BooleanField(
+        required=False, help_text="Realtime mode: analyse segments skipped as stale later, for the record."
+    )
 
     def validate_enabled_analyzers(self, names):
         unknown = sorted(set(names) - set(analyzer_types()))
         if unknown:
             raise serializers.ValidationError(f"unknown analyzer: {', '.join(unknown)}")
         return list(dict.fromkeys(names))
+
+
+# Set after creation: stream_create takes what a stream is made with.
+TOGGLES = ("ingest_enabled", "analysis_enabled", "backfill_skipped")
 
 
 class ModeIn(serializers.Serializer):
@@ -85,7 +92,7 @@ class StreamListCreateView(APIView):
     @extend_schema(request=StreamIn, responses={201: StreamWithKeyOut})
     def post(self, request):
         data = validated(StreamIn, request.data)
-        toggles = {field: data.pop(field) for field in ("ingest_enabled", "analysis_enabled") if field in data}
+        toggles = {field: data.pop(field) for field in TOGGLES if field in data}
         stream, key = services.stream_create(owner=request.user, **data)
         if toggles:
             services.stream_update(stream=stream, **toggles)

@@ -37,6 +37,10 @@ class Stream(models.Model):
     analysis_enabled = models.BooleanField(default=True)
     enabled_analyzers = models.JSONField(default=list, blank=True)
     sampling_fps = models.FloatField(default=2.0)
+    backfill_skipped = models.BooleanField(
+        default=False,
+        help_text="Realtime mode: segments skipped as stale are analysed later, on the batch queue, for the record.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     live_since = models.DateTimeField(null=True, blank=True)

@@ -48,7 +48,10 @@ def stream_create(
     return stream, key
 
 
-_UPDATABLE = {"name", "ingest_enabled", "processing_mode", "analysis_enabled", "enabled_analyzers", "sampling_fps"}
+_UPDATABLE = {
+    "name", "ingest_enabled", "processing_mode", "analysis_enabled", "enabled_analyzers", "sampling_fps",
+    "backfill_skipped",
+}  # fmt: skip
 
 
 def stream_update(*, stream: Stream, **changes) -> Stream:

@@ -151,6 +151,32 @@ def test_realtime_skips_stale_segments_and_records_why(stream, segment_file):
     assert "behind live" in segment.state_reason
 
 
+@pytest.mark.django_db(transaction=True)  # the backfill runs in a pool thread or a Celery worker
+def test_a_stale_segment_is_analysed_later_for_the_record_when_the_stream_asks(stream, segment_file, analysis_workers):
+    """Realtime mode skips it for the live view; then the backfill (the embedded pool, or the
+    batch queue's worker) analyses it at the stream's rate, with no lag bound."""
+    from media_analyzer.tests.waits import until
+
+    stream_update(stream=stream, backfill_skipped=True)
+    segment = make_segment(stream, segment_file, age_s=60)
+
+    assert segment_analyze(segment.pk) == "skipped"
+    assert "for the record" in MediaSegment.objects.get(pk=segment.pk).state_reason
+
+    assert until(lambda: MediaSegment.objects.get(pk=segment.pk).state == "done", 60, interval_s=0.1)
+    assert FrameAnalysis.objects.filter(segment=segment).count() == 4  # 2 fps over 2 s: not degraded
+    assert segment_analyze(segment.pk, backfill=True) == "done"  # a second delivery finds it done
+
+
+def test_a_backfill_takes_only_a_segment_skipped_as_stale(stream, segment_file):
+    stream_update(stream=stream, analysis_enabled=False)
+    stopped = make_segment(stream, segment_file, age_s=60)
+    assert segment_analyze(stopped.pk) == "skipped"
+
+    assert segment_analyze(stopped.pk, backfill=True) == "skipped"  # stopped analysis is not stale
+    assert not FrameAnalysis.objects.filter(segment=stopped).exists()
+
+
 def test_batch_never_skips_and_samples_denser(stream, segment_file):
     stream_update(stream=stream, processing_mode="batch")
     segment = make_segment(stream, segment_file, age_s=3600)

@@ -81,6 +81,16 @@ def test_mode_and_analysis_switch_at_run_time(api, stream):
     assert api.put(f"/api/streams/{stream.id}/mode/", {"processing_mode": "x"}, format="json").status_code == 400
 
 
+def test_keeping_the_record_of_skipped_segments_is_a_stream_setting(api, stream):
+    assert api.get(f"/api/streams/{stream.id}/").data["backfill_skipped"] is False
+    assert api.patch(f"/api/streams/{stream.id}/", {"backfill_skipped": True}, format="json").data["backfill_skipped"]
+    created = api.post("/api/streams/", {"name": "Record", "backfill_skipped": True}, format="json")
+
+    assert created.status_code == 201 and created.data["backfill_skipped"] is True
+    stream.refresh_from_db()
+    assert stream.backfill_skipped is True
+
+
 def test_anonymous_requests_are_refused(client, stream):
     assert client.get("/api/streams/").status_code in (401, 403)
     assert client.get(f"/api/streams/{stream.id}/").status_code in (401, 403)

@@ -18,6 +18,8 @@ export interface StreamInfo {
   analysis_enabled: boolean;
   enabled_analyzers: string[];
   sampling_fps: number;
+  /** Realtime mode: segments skipped as stale are analysed later, for the record. */
+  backfill_skipped: boolean;
   ingest_url: string;
   live_since: string | null;
   created_at: string;

@@ -110,6 +110,10 @@ export class StreamPage implements OnInit {
     this.stream.set(await this.api.updateStream(this.id(), { analysis_enabled: enabled }));
   }
 
+  protected async setBackfill(enabled: boolean): Promise<void> {
+    this.stream.set(await this.api.updateStream(this.id(), { backfill_skipped: enabled }));
+  }
+
   protected async toggleAnalyzer(name: string, enabled: boolean): Promise<void> {
     const current = this.stream()?.enabled_analyzers ?? [];
     const next = enabled ? [...current, name] : current.filter((analyzer) => analyzer !== name);

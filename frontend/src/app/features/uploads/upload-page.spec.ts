@@ -17,6 +17,7 @@ const info = (changes: Partial<StreamInfo>): StreamInfo => ({
   analysis_enabled: true,
   enabled_analyzers: [],
   sampling_fps: 2,
+  backfill_skipped: false,
   ingest_url: '',
   live_since: null,
   created_at: '2026-12-03T12:00:00Z',
