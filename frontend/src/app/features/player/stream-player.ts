@@ -147,13 +147,27 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
 
   /** A publisher started while a finished session is loaded (the page was open while OBS
    * stopped and started again, or opened on a recording): hls.js never asks a finished
-   * playlist again, so the player loads the live URL anew, every second while the stream is
-   * live and the URL still serves a finished session (the new one's playlist is written at
-   * its first segment). A replayed moment (`startAt`) is left where it is. */
+   * playlist again. While the stream is live, the player asks the live URL every second and
+   * loads it anew once it serves a session still going: the new one's playlist is written at
+   * its first segment, and until then the URL serves the finished one, which is not replayed.
+   * A replayed moment (`startAt`) is left where it is. */
   private awaitNewSession(): void {
     clearTimeout(this.newSessionRetry);
     if (this.stopped || !this.live() || this.playingLive !== false || this.startAt()) return;
-    this.newSessionRetry = setTimeout(() => this.load(), NEW_SESSION_RETRY_MS);
+    this.newSessionRetry = setTimeout(async () => {
+      const served = await this.liveSessionServed();
+      if (served && !this.stopped) this.load();
+      else this.awaitNewSession();
+    }, NEW_SESSION_RETRY_MS);
+  }
+
+  private async liveSessionServed(): Promise<boolean> {
+    try {
+      const response = await fetch(this.src(), { cache: 'no-store', signal: AbortSignal.timeout(5000) });
+      return response.ok && !(await response.text()).includes('#EXT-X-ENDLIST');
+    } catch {
+      return false; // the server is away: ask again at the next tick
+    }
   }
 
   ngOnDestroy(): void {
