@@ -501,11 +501,13 @@ def _soft(silhouette: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(silhouette.astype(np.float32), (0, 0), SOFTEN)
 
 
-def suppressed(matches: list, box_of, overlap: float = 0.5) -> list:
-    """Drops each match that lies mostly inside one kept before it."""
+def suppressed(matches: list, box_of, overlap: float = 0.5, holds: float = 1.01) -> list:
+    """Drops each match that lies mostly (`overlap`) inside one kept before it, or that holds
+    nearly all (`holds`) of one kept before it (by default never: a share is at most 1)."""
     kept: list = []
     for match in matches:
-        if all(_covered(box_of(match), box_of(other)) < overlap for other in kept):
+        box = box_of(match)
+        if all(_covered(box, box_of(other)) < overlap and _covered(box_of(other), box) < holds for other in kept):
             kept.append(match)
     return kept
 

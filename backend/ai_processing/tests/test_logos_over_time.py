@@ -38,6 +38,30 @@ def test_a_doubted_logo_counts_from_the_second_frame_that_shows_it(logos):  # no
         assert DOUBTED_MIN_PROBABILITY <= finding.confidence < MIN_PROBABILITY
 
 
+def test_a_small_logo_needs_a_surer_verifier_to_be_confirmed():
+    from ai_processing.analyzers.plugins.logos import SMALL_DOUBTED_MIN_PROBABILITY, SMALL_LOGO_PX, _confirmed
+
+    def box(side_px):  # at (100, 100) in a 1280 x 720 frame
+        return Box(100 / 1280, 100 / 720, side_px / 1280, side_px / 720)
+
+    def confirmed(probability, side_px):
+        before = [SeenLogo(7, 0.0, box(side_px))]
+        return _confirmed(probability, box(side_px), 7, before, 1280, 720)
+
+    small, large = SMALL_LOGO_PX - 10, SMALL_LOGO_PX + 10
+    assert confirmed(DOUBTED_MIN_PROBABILITY, large) and not confirmed(DOUBTED_MIN_PROBABILITY, small)
+    assert confirmed(SMALL_DOUBTED_MIN_PROBABILITY, small)
+
+
+def test_a_finding_that_holds_a_surer_one_is_its_card_not_a_logo():
+    from ai_processing.analyzers.logo_shapes import suppressed
+    from ai_processing.analyzers.plugins.logos import HOLDS_SURER
+
+    surer, card, beside = (40, 40, 20, 20), (30, 30, 60, 60), (100, 30, 60, 60)  # x, y, w, h
+    assert suppressed([surer, card, beside], lambda box: box, holds=HOLDS_SURER) == [surer, beside]
+    assert suppressed([surer, card], lambda box: box) == [surer, card]  # the default keeps both
+
+
 def test_a_frame_over_a_second_before_or_a_logo_elsewhere_confirms_nothing(logos):  # noqa: F811
     shown = doubted_cocacola()
     height, width = shown.image.shape[:2]
