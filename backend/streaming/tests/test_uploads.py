@@ -320,6 +320,35 @@ def test_one_job_holds_an_upload_a_redelivery_of_it_too_and_a_released_one_stops
     assert len(stored_uploads(media)) == 1
 
 
+def test_a_stream_deleted_while_its_upload_is_remuxed_leaves_no_file(api, media, tmp_path, settings, monkeypatch):
+    """The owner deletes the stream while its remux runs: the job learns it at its next
+    progress write, stops, and removes the stored upload and the segments it wrote (the
+    deletion cannot: the job still writes into the folder)."""
+    from streaming import uploads
+    from streaming.services import stream_delete
+
+    settings.CELERY_BROKER_URL = None  # the in-process pool, in the services suite too
+    outcomes, job = [], uploads.upload_remux
+    monkeypatch.setattr(uploads, "upload_remux", lambda *args: outcomes.append(job(*args)))
+    progress, deleted = uploads._progress, threading.Event()
+
+    def deleted_at_first_progress(stream_id, token, fraction):
+        if not deleted.is_set():
+            deleted.set()
+            stream_delete(stream=Stream.objects.get(pk=stream_id))
+        progress(stream_id, token, fraction)
+
+    monkeypatch.setattr(uploads, "_progress", deleted_at_first_progress)
+    response = post(api, "clip.mp4", encode(tmp_path / "in.mp4", "-c:v", "libx264", "-g", "30", "-c:a", "aac"))
+    uploads.upload_pool_drain()
+
+    assert deleted.is_set() and outcomes == ["gone"]
+    assert not Stream.objects.filter(pk=response.data["id"]).exists()
+    assert stored_uploads(media) == []
+    assert not (media / "streams" / response.data["id"]).exists()
+    assert not MediaSegment.objects.filter(stream_id=response.data["id"]).exists()
+
+
 def test_an_upload_whose_remux_reports_progress_is_left_to_it(user, media, settings):
     """The bound counts from the last progress write: a long remux still under way is not
     failed, however long ago it was uploaded."""
