@@ -49,8 +49,9 @@ try {
   await page.waitForURL('**/streams');
   await page.screenshot({ path: `${artifacts}/streams.png` });
   await page.goto(`${base}/streams/${streamId}`);
-  await page.locator('video').waitFor();
-  // A user opens the page, then starts OBS: the test publishes only once this line is out.
+  // A user opens the page, then starts OBS: the page says it waits for the stream, and the
+  // test publishes only once this line is out.
+  await page.getByText('Not published yet').waitFor({ timeout: 30000 });
   console.log(JSON.stringify({ page: 'open' }));
   try {
     await page.waitForFunction(() => (window.mediaAnalyzerOverlay?.drawn.length ?? 0) > 0, null, { timeout: 60000 });

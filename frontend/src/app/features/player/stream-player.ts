@@ -14,7 +14,7 @@ import Hls, { type Fragment } from 'hls.js';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
 import { FrameTimeline } from '../../core/frame-timeline';
 import { interpolated } from './interpolation';
-import { notPublished, untilPublished } from './manifest-retry';
+import { untilPublished } from './manifest-retry';
 import { ContentRect, OverlayRenderer, containedRect } from './overlay-renderer';
 
 const CLOCK_TOLERANCE_MS = 4; // well under a frame, even at 60 fps
@@ -121,7 +121,9 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
     const hls = new Hls({
       liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
       maxBufferLength: 10,
-      manifestLoadPolicy: { default: untilPublished(Hls.DefaultConfig.manifestLoadPolicy.default) },
+      manifestLoadPolicy: {
+        default: untilPublished(Hls.DefaultConfig.manifestLoadPolicy.default, () => this.notPublished.set(true)),
+      },
     });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_LOADED, () => this.notPublished.set(false));
@@ -136,7 +138,6 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
       if (!data.details.live) this.awaitNewSession();
     });
     hls.on(Hls.Events.ERROR, (_, data) => {
-      if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) this.notPublished.set(notPublished(data.response));
       if (data.fatal) this.error.set(`Playback stopped: ${data.details}`);
     });
     hls.loadSource(this.src());
