@@ -172,8 +172,10 @@ def test_a_backfill_takes_only_a_segment_skipped_as_stale(stream, segment_file):
     stream_update(stream=stream, analysis_enabled=False)
     stopped = make_segment(stream, segment_file, age_s=60)
     assert segment_analyze(stopped.pk) == "skipped"
+    stream_update(stream=stream, analysis_enabled=True)  # resumed: only a stale skip is backfilled
 
-    assert segment_analyze(stopped.pk, backfill=True) == "skipped"  # stopped analysis is not stale
+    assert segment_analyze(stopped.pk, backfill=True) == "skipped"  # left as it was, not claimed
+    assert MediaSegment.objects.get(pk=stopped.pk).state_reason == "analysis is stopped for this stream"
     assert not FrameAnalysis.objects.filter(segment=stopped).exists()
 
 
