@@ -92,7 +92,8 @@ class MediaSegment(models.Model):
         default=dict,
         blank=True,
         help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, "
-        "analyze:<analyzer>, store (stored and sent), and total (last frame to sent).",
+        "analyze (the analyzers, at once), analyze:<analyzer> (each one's own time), store (stored and sent), "
+        "and total (last frame to sent).",
     )
     # The database, not the broker, says what work is left: the sweep (ai_processing.sweep)
     # dispatches again a segment whose lease ran out, so a lost job never leaves it hanging.

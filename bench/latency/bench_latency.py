@@ -105,26 +105,36 @@ def _measured(base: str, rtmp_port: int, segment_seconds: float, publish_seconds
     stream = session.post(f"{base}/api/streams/", json={"name": "latency"}, headers=headers).json()
     (data / "subject.png").write_bytes(icon_png("spotify", 200))
     (data / "subject.json").write_text(json.dumps({"kind": "logo", "box": [0, 0, 1, 1]}))
-    publisher = subprocess.Popen(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
-         "-f", "lavfi", "-i", "color=c=0x203040:size=1280x720:rate=30",
-         "-loop", "1", "-framerate", "30", "-i", str(data / "subject.png"),
-         "-filter_complex", "[0][1]overlay=x='380+300*sin(t)':y=104:shortest=1,format=yuv420p[v]",
-         "-map", "[v]", "-t", str(publish_seconds), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-         "-g", str(round(30 * segment_seconds)), "-f", "flv", f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # The page first, as a user opens it before starting OBS: the script says when it waits for
+    # the stream ("Not published yet"), and only then does the publisher start.
+    browser = subprocess.Popen(["node", "e2e/overlay-sync.mjs", base, "admin", PASSWORD, stream["id"],
+                                str(data / "artifacts"), str(data / "subject.json")],
+                               cwd=REPO / "frontend", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    publisher = None
     try:
-        browser = subprocess.run(["node", "e2e/overlay-sync.mjs", base, "admin", PASSWORD, stream["id"],
-                                  str(data / "artifacts"), str(data / "subject.json")],
-                                 cwd=REPO / "frontend", capture_output=True, text=True,
-                                 timeout=publish_seconds + 120)  # fmt: skip
-        publisher.wait(timeout=publish_seconds + 60)
+        opened = browser.stdout.readline()
+        if '"page"' not in opened:
+            raise SystemExit(f"Chromium run failed before publishing: {opened}{browser.stderr.read()[-2000:]}")
+        publisher = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
+             "-f", "lavfi", "-i", "color=c=0x203040:size=1280x720:rate=30",
+             "-loop", "1", "-framerate", "30", "-i", str(data / "subject.png"),
+             "-filter_complex", "[0][1]overlay=x='380+300*sin(t)':y=104:shortest=1,format=yuv420p[v]",
+             "-map", "[v]", "-t", str(publish_seconds), "-c:v", "libx264", "-preset", "ultrafast",
+             "-tune", "zerolatency", "-g", str(round(30 * segment_seconds)), "-f", "flv",
+             f"rtmp://127.0.0.1:{rtmp_port}/live/{stream['stream_key']}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        out, err = browser.communicate(timeout=publish_seconds + 120)
+        publisher.wait(timeout=60)
     finally:
-        publisher.kill()
+        browser.kill()
+        if publisher is not None:
+            publisher.kill()
     if browser.returncode != 0:
-        raise SystemExit(f"Chromium run failed: {browser.stderr[-2000:]}")
-    seen = json.loads(browser.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"Chromium run failed: {err[-2000:]}")
+    seen = json.loads(out.strip().splitlines()[-1])
     segments = session.get(
         f"{base}/api/streams/{stream['id']}/segments/", params={"limit": 1000}, headers=headers
     ).json()["results"]
@@ -143,6 +153,7 @@ def _stages(segments: list[dict]) -> dict:
         "close",
         "queue",
         "decode",
+        "analyze",
         *sorted({k for t in traces for k in t if k.startswith("analyze:")}),
         "store",
         "total",

@@ -6,7 +6,10 @@ through Redis, and --clients processes hold the viewers' WebSockets. Prints deli
 latency p50/p99 (publish -> viewer), messages lost, and the server's CPU and memory.
 Target on loopback: p99 <= 100 ms at N = 500, R = 10.
 
-usage: .venv/bin/python bench/ws/bench_ws.py [--viewers 500] [--rate 10] [--seconds 20]
+With --embedded: the README's run command's mode instead, one process with the in-memory
+channel layer (the server runs in this process; CPU and memory include the sender).
+
+usage: .venv/bin/python bench/ws/bench_ws.py [--viewers 500] [--rate 10] [--seconds 20] [--embedded]
 """
 
 from __future__ import annotations
@@ -49,8 +52,11 @@ async def viewer(
 
 async def run(args) -> None:
     port = free_port()
-    redis_url = args.redis
-    env = django_environment(REDIS_URL=redis_url, INGEST_IN_WEB="false")
+    env = (
+        django_environment(INGEST_IN_WEB="false")  # in-memory channel layer
+        if args.embedded
+        else django_environment(REDIS_URL=args.redis, INGEST_IN_WEB="false")
+    )
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
@@ -59,6 +65,9 @@ async def run(args) -> None:
     user = await asyncio.to_thread(get_user_model().objects.create_user, "bench")
     token = (await asyncio.to_thread(Token.objects.get_or_create, user=user))[0].key
     stream, _ = await asyncio.to_thread(stream_create, owner=user, name="bench")
+    if args.embedded:
+        await _embedded(args, stream, token, port)
+        return
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "media_analyzer.asgi:application", "--port", str(port), "--no-access-log",
          "--ws-max-queue", "64", "--ws-per-message-deflate", "false",
@@ -74,13 +83,36 @@ async def run(args) -> None:
     # (uvicorn logs each WebSocket it accepts; about 250 of them fill the 64 KiB pipe).
     threading.Thread(target=lambda: deque(server.stderr, maxlen=0), daemon=True).start()
     try:
-        await _measure(args, server, stream, token, port)
+        await _measure(args, server.pid, stream, token, port)
     finally:
         server.terminate()
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+async def _embedded(args, stream, token, port) -> None:
+    """Embedded mode, as `scripts/run` serves: one process, the in-memory channel layer. The
+    server runs on this process's event loop, where the analysis threads' messages go too
+    (`media_analyzer.events.broadcast`), so the messages are sent from it."""
+    import uvicorn
+
+    from media_analyzer.asgi import application
+
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                            ws_max_queue=64, ws_per_message_deflate=False)  # fmt: skip
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            raise SystemExit(f"the server did not start: {serving.exception()!r}")
+        await asyncio.sleep(0.05)  # a benchmark's wait for its server, ended by the server or its failure
+    try:
+        await _measure(args, None, stream, token, port)
+    finally:
+        server.should_exit = True
+        await serving
 
 
 def _viewer_process(url: str, viewers: int, expected: int, connected_queue, results_queue) -> None:
@@ -104,9 +136,10 @@ def _viewer_process(url: str, viewers: int, expected: int, connected_queue, resu
     asyncio.run(main())
 
 
-async def _measure(args, server, stream, token, port) -> None:
+async def _measure(args, server_pid: int | None, stream, token, port) -> None:
     """Viewers live in CLIENT_PROCESSES processes: one Python process cannot parse 5,000
-    messages a second without becoming the latency it measures."""
+    messages a second without becoming the latency it measures. `server_pid` None: the server
+    is this process (whose children are the viewers' processes, so not counted)."""
     import multiprocessing
 
     from channels.layers import get_channel_layer
@@ -129,7 +162,7 @@ async def _measure(args, server, stream, token, port) -> None:
         if failed:
             print(f"some viewers failed to connect, e.g. {failed[0]}", flush=True)
     layer = get_channel_layer()
-    cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
+    cpu_before, wall_before = _server_cpu_s(server_pid), time.monotonic()
     for index in range(messages):
         frame = {"type": "analysis.frame", "stream_id": str(stream.id), "segment_seq": 0,
                  "pts": index / args.rate, "pdt": "2026-11-24T12:00:00+00:00",
@@ -145,14 +178,15 @@ async def _measure(args, server, stream, token, port) -> None:
         counts += got_counts
     for process in processes:
         process.join(10)
-    cpu = tree_cpu_seconds(server.pid) - cpu_before
+    cpu = _server_cpu_s(server_pid) - cpu_before
     wall = time.monotonic() - wall_before
-    memory = tree_rss_mb(server.pid)
+    memory = tree_rss_mb(server_pid) if server_pid else _own_rss_mb()
 
     latencies.sort()
     lost = messages * args.viewers - sum(counts)
+    where = "embedded mode, one process" if args.embedded else f"{args.server_workers} server worker process(es)"
     print(
-        f"viewers {args.viewers} on {args.server_workers} server worker process(es), {args.rate} msg/s for "
+        f"viewers {args.viewers} on {where}, {args.rate} msg/s for "
         f"{args.seconds} s: {messages * args.viewers} deliveries"
     )
     print(
@@ -161,6 +195,15 @@ async def _measure(args, server, stream, token, port) -> None:
     )
     print(f"messages lost: {lost}")
     print(f"server CPU {100 * cpu / wall:.0f} % of one core (all workers), memory {memory:.0f} MB RSS (all workers)")
+
+
+def _server_cpu_s(server_pid: int | None) -> float:
+    return tree_cpu_seconds(server_pid) if server_pid else time.process_time()
+
+
+def _own_rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
 def main() -> None:
@@ -173,6 +216,9 @@ def main() -> None:
         "--server-workers", type=int, default=4, help="uvicorn worker processes; each holds its share of the viewers"
     )
     parser.add_argument("--clients", type=int, default=4, help="client processes holding the viewers")
+    parser.add_argument(
+        "--embedded", action="store_true", help="embedded mode: one server process, in-memory channel layer, no Redis"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

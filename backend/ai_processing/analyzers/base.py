@@ -157,6 +157,10 @@ class Analyzer(ABC):
     # Services mode: a Celery queue of its own for this analyzer's job, so cheap CPU work
     # scales apart from the models; "" runs it in the stream's strategy queue.
     queue: ClassVar[str] = ""
+    # Its `analyze` calls the context's lazy reads (`LogoReference.read`, ...), which may query
+    # the database: the job runs it on its own thread (its connection, its transaction), and
+    # the other analyzers of the chunk beside it on threads of their own.
+    reads_context: ClassVar[bool] = False
 
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir

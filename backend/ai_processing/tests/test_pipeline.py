@@ -73,14 +73,45 @@ def test_a_segments_time_is_traced_stage_by_stage_into_the_pipeline_stats(stream
     trace = MediaSegment.objects.get(pk=segment.pk).trace
     analyzers = sorted(stage for stage in trace if stage.startswith("analyze:"))  # those that ran here
     assert "analyze:visual" in analyzers
-    assert set(trace) == {"close", "queue", "decode", *analyzers, "store", "total"}
-    assert all(trace[stage] >= 0 for stage in ("queue", "decode", *analyzers, "store"))
+    assert set(trace) == {"close", "queue", "decode", "analyze", *analyzers, "store", "total"}
+    assert all(trace[stage] >= 0 for stage in ("queue", "decode", "analyze", *analyzers, "store"))
     assert trace["analyze:visual"] > 0 and trace["decode"] > 0
-    inside = trace["queue"] + trace["decode"] + sum(trace[name] for name in analyzers) + trace["store"]
+    assert max(trace[name] for name in analyzers) <= trace["analyze"] + 0.01  # each is part of them all
+    inside = trace["queue"] + trace["decode"] + trace["analyze"] + trace["store"]
     assert trace["close"] + inside <= trace["total"] + 0.05  # the stages are parts of the whole
     stages = pipeline_stats(stream=stream, depths={})["stages"]
-    assert list(stages) == ["close", "queue", "decode", *analyzers, "store", "total"]  # pipeline order
+    assert list(stages) == ["close", "queue", "decode", "analyze", *analyzers, "store", "total"]  # pipeline order
     assert stages["decode"]["p50"] == pytest.approx(trace["decode"], abs=1e-3)
+
+
+def test_the_analyzers_of_a_segment_run_at_once(stream, segment_file, monkeypatch):
+    """Each analyzer waits inside its analyze until the other is in its own: run one after the
+    other, they would both time out and fail."""
+    import threading
+
+    from ai_processing.analyzers.base import NO_CONTEXT
+    from ai_processing.analyzers.loaded import analyzer_get
+
+    meeting, threads = threading.Barrier(2, timeout=10), {}
+    for key in ("visual", "logos"):
+        analyzer_type = type(analyzer_get(key))
+
+        def analyze(self, frames, context=NO_CONTEXT, original=analyzer_type.analyze):
+            threads[self.key] = threading.current_thread().name
+            meeting.wait()
+            return original(self, frames, context)
+
+        monkeypatch.setattr(analyzer_type, "analyze", analyze)
+    stream_update(stream=stream, enabled_analyzers=["visual", "logos"])
+    segment = make_segment(stream, segment_file)
+
+    assert segment_analyze(segment.pk) == "done"
+
+    segment.refresh_from_db()
+    assert "failed" not in segment.state_reason
+    assert {"visual", "logos"} <= set(FrameAnalysis.objects.filter(segment=segment).first().timings)
+    assert threads["logos"] == threading.current_thread().name  # it reads the database: the job's thread
+    assert threads["visual"].startswith("analyzer")
 
 
 def test_a_rerun_replaces_results_instead_of_duplicating(stream, segment_file):

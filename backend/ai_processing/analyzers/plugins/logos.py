@@ -96,6 +96,7 @@ MAX_REFERENCE_PIXELS = 25_000_000  # as on upload (api.brands): also bounds refe
 class LogosAnalyzer(Analyzer):
     key = KEY
     kinds = (Kind("logo", "Logos", "#f472b6"),)
+    reads_context = True  # the stored verifiers, reference images and corrections
 
     def load(self) -> None:
         self._templates: OrderedDict[str, tuple[LogoTemplate, np.ndarray] | None] = OrderedDict()

@@ -27,7 +27,7 @@ const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#
         @if (stages().length) {
           <h3>Where a segment's time goes (p50)</h3>
           <div class="stages" role="img" [attr.aria-label]="stagesLabel()">
-            @for (stage of stages(); track stage.name) {
+            @for (stage of sequential(); track stage.name) {
               <span [style.flex-grow]="stage.p50" [style.background]="stage.colour" [title]="stage.name"></span>
             }
           </div>
@@ -93,8 +93,10 @@ export class StatsPanel {
         colour: STAGE_COLOURS[index % STAGE_COLOURS.length],
       })),
   );
+  /** The stages one after another: each analyzer's own time overlaps the others' (they run at once). */
+  protected readonly sequential = computed(() => this.stages().filter((stage) => !stage.name.startsWith('analyze:')));
   protected readonly stagesLabel = computed(() =>
-    this.stages()
+    this.sequential()
       .map((stage) => `${stage.name} ${this.milliseconds(stage.p50)}`)
       .join(', '),
   );
