@@ -51,6 +51,9 @@ from streaming.models import MediaSegment, Stream
 logger = logging.getLogger(__name__)
 State = MediaSegment.State
 CHUNK_FRAMES = 16  # frames per analyzer call; the next chunk decodes meanwhile
+# Realtime: a second of frames at 2 fps, so the analyzers start on the first half of a segment
+# while its second half decodes (a 2 s segment was one chunk: analysis waited for all of it).
+REALTIME_CHUNK_FRAMES = 2
 AWAITING_VERIFIERS = "logos to be checked again once the brands' verifiers are built"
 LOGOS = "logos"
 # The database or the broker out of reach: nothing wrong with the segment. Such errors are
@@ -212,7 +215,8 @@ def _findings_of(
     if any(analyzer.key == LOGOS for analyzer in analyzers):
         context.logos_before[:] = logos_before(segment=segment, seconds=LOGOS_BEFORE_MAX_GAP_S, brand_ids=brand_ids)
     analysed = _SegmentFindings()
-    chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts)
+    size = CHUNK_FRAMES if complete or _batch(stream) else REALTIME_CHUNK_FRAMES
+    chunks = _decoded_ahead(segment.file.path, fps or _sampling_fps(stream), segment.start_pts, size)
     while True:
         waited = time.perf_counter()
         chunk = next(chunks, None)
@@ -269,11 +273,11 @@ def _results_stored_emit(segment: MediaSegment, thumbnails: dict[int, bytes], fp
         logger.exception("brand exposure of segment %s not recorded", segment.pk)
 
 
-def _decoded_ahead(path: str, fps: float, start_pts: float) -> Iterator[list[Frame]]:
+def _decoded_ahead(path: str, fps: float, start_pts: float, size: int = CHUNK_FRAMES) -> Iterator[list[Frame]]:
     """Chunks of sampled frames; the next chunk decodes on another thread while the
     analyzers run on this one (PyAV and onnxruntime both release the GIL)."""
     sampled = (Frame(start_pts + offset, image) for offset, image in frames_sampled(path, fps))
-    chunks = iter(lambda: list(itertools.islice(sampled, CHUNK_FRAMES)), [])
+    chunks = iter(lambda: list(itertools.islice(sampled, size)), [])
     with ThreadPoolExecutor(1, thread_name_prefix="decode") as decoder:
         upcoming = decoder.submit(next, chunks, None)
         while (chunk := upcoming.result()) is not None:
