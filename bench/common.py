@@ -43,14 +43,19 @@ def django_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads, none of its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its living descendants."""
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            total += cpu_seconds(current)
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except FileNotFoundError:
             continue

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BACKEND, django_environment, free_port, tree_cpu_seconds  # noqa: E402
+from common import BACKEND, cpu_seconds, django_environment, free_port, tree_cpu_seconds  # noqa: E402
 
 
 def main() -> None:
@@ -70,9 +70,10 @@ def main() -> None:
             ))  # fmt: skip
             first_playlist.append(_wait_for_playlist(hls_root / str(stream.id), started))
         time.sleep(3)  # steady state before measuring
-        cpu_before, wall_before = tree_cpu_seconds(ingest.pid), time.monotonic()
+        cpu_before, own_before, wall_before = tree_cpu_seconds(ingest.pid), cpu_seconds(ingest.pid), time.monotonic()
         time.sleep(args.seconds)
         cpu = tree_cpu_seconds(ingest.pid) - cpu_before
+        own = cpu_seconds(ingest.pid) - own_before
         wall = time.monotonic() - wall_before
     finally:
         for publisher in publishers:
@@ -83,6 +84,10 @@ def main() -> None:
     per_stream = 100 * cpu / wall / args.streams
     print(f"streams: {args.streams} x 1080p30 (~6 Mbit/s each), segment {settings.INGEST['SEGMENT_SECONDS']} s")
     print(f"ingest CPU per stream: {per_stream:.2f} % of one core (target <= 5 %)")
+    print(
+        f"  of which the ingest process (RTMP, registry): {100 * own / wall / args.streams:.2f} %, "
+        f"its ffmpeg remuxers: {100 * (cpu - own) / wall / args.streams:.2f} %"
+    )
     print(
         f"publish -> first playlist: median {statistics.median(first_playlist):.2f} s, "
         f"max {max(first_playlist):.2f} s (target <= {settings.INGEST['SEGMENT_SECONDS'] + 0.5:.1f} s)"
