@@ -352,7 +352,7 @@ def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dic
     findings: list[list[tuple[str, Finding]]] = [[] for _ in chunk]
     for analyzer in analyzers:
         per_frame, elapsed_ms, error = done[analyzer.key]
-        if error:
+        if error is not None:
             errors.append(f"{analyzer.key} failed: {error}")
             continue
         timings[analyzer.key] = timings.get(analyzer.key, 0.0) + elapsed_ms
@@ -361,14 +361,14 @@ def _run_analyzers(analyzers, chunk: list[Frame], context: Context, timings: dic
     return findings
 
 
-def _analyzed(analyzer, chunk: list[Frame], context: Context) -> tuple[list[list[Finding]], float, str]:
-    """(findings per frame, milliseconds, error): one failing analyzer never stops the others."""
+def _analyzed(analyzer, chunk: list[Frame], context: Context) -> tuple[list[list[Finding]], float, str | None]:
+    """(findings per frame, milliseconds, error or None): one failing analyzer never stops the others."""
     started = time.perf_counter()
     try:
-        return analyzer.analyze(chunk, context), (time.perf_counter() - started) * 1000, ""
-    except Exception as exc:
+        return analyzer.analyze(chunk, context), (time.perf_counter() - started) * 1000, None
+    except Exception as exc:  # an exception's text may be empty: the error is never ""
         logger.exception("analyzer %s failed", analyzer.key)
-        return [], 0.0, str(exc)
+        return [], 0.0, str(exc) or type(exc).__name__
 
 
 def _claim(segment_id: int, backfill: bool = False) -> MediaSegment | None:
