@@ -67,11 +67,11 @@ def main() -> None:
             if cut_by_edge(p.box, lab.shape):
                 continue
             verifier = brands[p.template.brand_id][1]
-            probability = p.score if p.reversed else float(verifier.probabilities(features(lab, p)))
+            probability = p.score if p.printed else float(verifier.probabilities(features(lab, p)))
             x, y, w, h = p.box
             rows.append({
                 "label": p.template.label, "silhouette": round(p.score, 3), "verifier": round(probability, 3),
-                "reversed": p.reversed, "widened": p.widened,
+                "printed": p.printed, "widened": p.widened,
                 "box": [x / scale / width, y / scale / height, w / scale / width, h / scale / height],
             })  # fmt: skip
         frames.append({"t": t, "candidates": rows})

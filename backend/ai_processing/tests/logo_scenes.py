@@ -79,16 +79,18 @@ def scene(
     blur: float = 1.0,
     quality: int = 75,
     plate=None,
+    ink=None,
 ) -> Scene:
     """A photo with the logo `width` px wide pasted at a random place, or none when `slug`
     is None; then blurred and JPEG-compressed, as a broadcast frame would be. With a
-    `plate` colour (RGB), the logo is printed reversed: white, on a plate of that colour."""
+    `plate` colour (RGB), the logo is printed reversed: white, on a plate of that colour;
+    with an `ink` colour (RGB), it is printed in that colour (a mono print)."""
     frame = photo(PHOTOS[rng.integers(len(PHOTOS))]).copy()
     box = None
     if slug is not None:
         rgba = icon_rgba(slug, 2 * width).copy()
-        if plate is not None:
-            rgba[..., :3] = 255
+        if plate is not None or ink is not None:
+            rgba[..., :3] = 255 if ink is None else ink
         frame, box = _paste(rng, frame, rgba, width, max_angle, perspective, plate)
     if blur:
         frame = cv2.GaussianBlur(frame, (0, 0), blur)

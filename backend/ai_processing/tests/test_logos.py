@@ -122,6 +122,24 @@ def test_a_reversed_print_on_a_dark_or_brand_coloured_plate_is_found(logos, slug
     assert all(hit.extra["why"]["printed"] == "reversed" for hit in hits if hit is not None)
 
 
+@pytest.mark.parametrize("slug", ["spotify", "netflix", "starbucks", "twitch"])
+def test_a_black_print_of_a_brand_in_colour_is_found(logos, slug):
+    """A mono print: the logo in black on the scene (a poster, a van, a shirt), while the
+    reference shows it in the brand's colour. Found by its silhouette among the near-black
+    regions, at the bar the brand's verifier set from the bundled photos."""
+    rng = np.random.default_rng(41)
+    shown = [scene(rng, slug, width=int(rng.uniform(120, 240)), max_angle=20, ink=(10, 10, 10)) for _ in range(4)]
+
+    found = logos.analyze([Frame(0.0, s.image) for s in shown], references(slug))
+
+    hits = [
+        next((f for f in findings if f.label == slug and overlap(f.box, s.box, s.image.shape) >= 0.3), None)
+        for s, findings in zip(shown, found)
+    ]
+    assert sum(hit is not None for hit in hits) >= 2, f"{slug} in black: found in {sum(map(bool, hits))} of 4"
+    assert all(hit.extra["why"]["printed"] == "mono" for hit in hits if hit is not None)
+
+
 @pytest.mark.parametrize("name", ["chelsea", "hubble_deep_field", "camera"])
 def test_a_cats_eyes_a_starfield_and_a_dark_coat_are_not_black_logos(logos, name):
     """A cat's pupils, stars on black and a dark coat were Apple, Nike and Adidas before

@@ -122,11 +122,12 @@ class LogosAnalyzer(Analyzer):
         lab, scale = work_lab(frame.image)
         templates = [template for found, _ in brands.values() for template in found]
         judged, doubted, rejected = [], [], []
-        for proposal in proposals(lab, templates, corrections.floor(), REVERSED_MIN_SILHOUETTE):
+        print_bars = {brand_id: verifier.print_bar for brand_id, (_, verifier) in brands.items()}
+        for proposal in proposals(lab, templates, corrections.floor(), REVERSED_MIN_SILHOUETTE, print_bars):
             if cut_by_edge(proposal.box, lab.shape):
                 continue
-            if proposal.reversed:  # the verifiers learn printed colours: a plate's holes go by shape
-                judged.append((proposal.score, proposal, {"printed": "reversed"}))  # proposals() applied its bar
+            if proposal.printed:  # the verifiers learn printed colours: a print goes by its shape
+                judged.append((proposal.score, proposal, {"printed": proposal.printed}))  # proposals() applied its bar
                 continue
             if proposal.score < MIN_PROPOSAL and not corrections.wanted(proposal.template.brand_id):
                 continue
