@@ -29,13 +29,14 @@ def segment_registered_dispatch(event: SegmentRegistered) -> None:
 def segment_dispatch(segment: MediaSegment) -> None:
     stream = segment.stream
     strategy_queue = "batch" if stream.processing_mode == Stream.Mode.BATCH else "realtime"
+    dispatched_at = time.time()  # the trace's "dispatch" (registered to here) and "queue" (here to started)
     if settings.CELERY_BROKER_URL:
         from ai_processing.tasks import analyze_segment
 
         for queue, names in analyzers_by_queue(stream.enabled_analyzers, strategy_queue).items():
-            analyze_segment.apply_async(args=[segment.pk, names, queue == strategy_queue], queue=queue)
+            analyze_segment.apply_async(args=[segment.pk, names, queue == strategy_queue, dispatched_at], queue=queue)
     else:
-        _POOL.submit(_run_in_pool, segment.pk)
+        _POOL.submit(_run_in_pool, segment.pk, False, dispatched_at)
 
 
 def segment_backfill_dispatch(segment_id: int) -> None:
@@ -109,12 +110,12 @@ def _build_in_pool(brand_id: int) -> None:
 POOL_RETRY_DELAYS_S = (1.0, 4.0)  # an outage: try again after these; then the sweep's
 
 
-def _run_in_pool(segment_id: int, backfill: bool = False) -> None:
+def _run_in_pool(segment_id: int, backfill: bool = False, dispatched_at: float | None = None) -> None:
     from ai_processing.pipeline import OUTAGES, segment_analyze
 
     for delay in (*POOL_RETRY_DELAYS_S, None):
         try:
-            segment_analyze(segment_id, backfill=backfill)
+            segment_analyze(segment_id, backfill=backfill, dispatched_at=dispatched_at)
             return
         except OUTAGES:  # the segment went back to pending: nothing wrong with it
             if delay is None:

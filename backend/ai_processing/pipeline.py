@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import av
 from django.conf import settings
@@ -62,7 +62,11 @@ OUTAGES = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, 
 
 
 def segment_analyze(
-    segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True, backfill: bool = False
+    segment_id: int,
+    analyzers: list[str] | None = None,
+    owns_state: bool = True,
+    backfill: bool = False,
+    dispatched_at: float | None = None,
 ) -> str:
     """Runs the job and returns the segment's final state. A poisoned segment ends
     `failed` with its reason; only outages (OUTAGES) propagate, for the task to retry.
@@ -70,12 +74,13 @@ def segment_analyze(
     `analyzers`: the names this job runs (None: all the stream's). A job that does not own
     the segment's state (services mode's visual job) only adds its results to the frames.
     `backfill`: a segment realtime mode skipped as stale, analysed for the record (the
-    stream's `backfill_skipped`), at the stream's sampling rate and with no lag bound."""
+    stream's `backfill_skipped`), at the stream's sampling rate and with no lag bound.
+    `dispatched_at`: when the dispatcher handed the job on (Unix time), for its trace."""
     segment = _claim(segment_id, backfill) if owns_state else _unfinished(segment_id)
     if segment is None:
         return MediaSegment.objects.filter(pk=segment_id).values_list("state", flat=True).first() or "missing"
     try:
-        return _segment_run(segment, analyzers, owns_state, backfill)
+        return _segment_run(segment, analyzers, owns_state, backfill, dispatched_at)
     except OUTAGES:
         if owns_state:
             _release(segment_id)
@@ -103,7 +108,8 @@ class _SegmentFindings:
         return {key: round(total / max(len(self.pts), 1), 2) for key, total in self.timings.items()}
 
 
-def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: bool, backfill: bool = False) -> str:
+def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: bool, backfill: bool = False,
+                 dispatched_at: float | None = None) -> str:  # fmt: skip
     started = timezone.now()
     stream = segment.stream
     reason = _reason_to_skip(segment, stream, lag_bound=not backfill)
@@ -124,6 +130,7 @@ def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: boo
     # A brand not looked for yet (its verifier still building) leaves the segment analyzing
     # until the logo recheck: the API must not call results final that are not.
     awaiting = AWAITING_VERIFIERS if analysed.awaiting_verifiers else ""
+    sent: dict[str, float] = {}
     results_store(
         segment=segment,
         pts=analysed.pts,
@@ -134,14 +141,17 @@ def _segment_run(segment: MediaSegment, names: list[str] | None, owns_state: boo
         note="; ".join(filter(None, [*analysed.errors, plan.note, awaiting])),
         degraded=plan.wire(),
         final=not awaiting,
+        sent=sent,
     )
+    stored_s = time.perf_counter() - storing
     FRAMES_ANALYSED.inc(len(analysed.pts))
     analyzer_seconds = {f"analyze:{key}": total / 1000 for key, total in analysed.timings.items()}
     _stages_observe(analyzer_seconds)  # every job: in services mode visual runs in a job of its own
     if owns_state:
         try:  # derived data: the segment is done whatever happens here (without the brands
             # awaited, its recheck looks for every brand)
-            _trace_record(segment, started, analysed, analyzer_seconds, time.perf_counter() - storing)
+            spans = _Spans(started, dispatched_at, stored_s - sent.get("seconds", 0.0), sent.get("seconds", 0.0))
+            _trace_record(segment, spans, analysed, analyzer_seconds)
         except Exception:
             logger.exception("trace of segment %s not recorded", segment.pk)
         _results_stored_emit(segment, analysed.thumbnails, plan.fps)
@@ -234,19 +244,34 @@ def _findings_of(
     return analysed
 
 
+@dataclass(frozen=True)
+class _Spans:
+    """A job's own timestamps and durations, for its trace."""
+
+    started: datetime
+    dispatched_at: float | None  # Unix time; None when run without the dispatcher
+    store_s: float  # the transaction
+    send_s: float  # its messages on the channel layer, once committed
+
+
 def _trace_record(
-    segment: MediaSegment, started, analysed: _SegmentFindings, analyzer_seconds: dict[str, float], store_s: float
+    segment: MediaSegment, spans: _Spans, analysed: _SegmentFindings, analyzer_seconds: dict[str, float]
 ) -> None:
     """Where the segment's time went, from its last frame to its results on the socket
-    (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage)."""
+    (`MediaSegment.trace`; `pipeline.stats` gives p50 and p95 per stage): closed and
+    registered, dispatched, waiting in the queue, decoded, analysed, stored, sent."""
     end = segment.program_date_time + timedelta(seconds=segment.duration)
+    registered = segment.created_at
+    dispatched = registered if spans.dispatched_at is None else datetime.fromtimestamp(spans.dispatched_at, UTC)
     trace = {
-        "close": (segment.created_at - end).total_seconds(),
-        "queue": (started - segment.created_at).total_seconds(),
+        "close": (registered - end).total_seconds(),
+        **({"dispatch": (dispatched - registered).total_seconds()} if spans.dispatched_at is not None else {}),
+        "queue": (spans.started - dispatched).total_seconds(),
         "decode": analysed.decode_s,
         "analyze": analysed.analyze_s,  # the analyzers at once; each one's own time below
         **analyzer_seconds,  # observed already, by every job
-        "store": store_s,
+        "store": spans.store_s,
+        "send": spans.send_s,
         "total": (timezone.now() - end).total_seconds(),
     }
     _stages_observe({stage: s for stage, s in trace.items() if stage not in analyzer_seconds})

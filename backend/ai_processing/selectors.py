@@ -154,7 +154,7 @@ def _stages(traces: list[dict]) -> dict[str, dict[str, float | None]]:
         for stage, value in trace.items():
             seconds.setdefault(stage, []).append(value)
     each = sorted(s for s in seconds if s.startswith("analyze:"))  # they overlap: they run at once
-    order = ["close", "queue", "decode", "analyze", *each, "store", "total"]
+    order = ["close", "dispatch", "queue", "decode", "analyze", *each, "store", "send", "total"]
     return {
         stage: {"p50": _percentile(sorted(seconds[stage]), 0.5), "p95": _percentile(sorted(seconds[stage]), 0.95)}
         for stage in order

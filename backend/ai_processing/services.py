@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -150,13 +151,15 @@ def results_store(
     degraded: dict | None = None,
     final: bool = True,
     brands: frozenset[int] | None = None,
+    sent: dict[str, float] | None = None,
 ) -> list[FrameAnalysis]:
     """Replaces the results of `analyzers` for the segment in one transaction, so a re-run
     never duplicates and another job's analyzers on the same frames are kept. `brands`: only
     these brands' results of `analyzers` are replaced (a logo recheck), the others' stand.
     The job that owns the segment's state marks it done, or leaves it analyzing when its
     results are not `final` yet (a check still to come). One `analysis.frame` per frame is
-    published after commit, naming the analyzers it reports, with all their detections."""
+    published after commit, naming the analyzers it reports, with all their detections; the
+    seconds that took go in `sent["seconds"]` (the trace's "send")."""
     with transaction.atomic():
         # The segment's jobs store one at a time: the later one sees the other's rows.
         state = MediaSegment.objects.select_for_update().values_list("state", flat=True).get(pk=segment.pk)
@@ -189,8 +192,16 @@ def results_store(
             messages.append(segment_message(segment, "done", note, summary, degraded))
         # robust: a channel layer that fails (Redis down) loses these events, logged, never the
         # stored results; viewers that miss them get the snapshot when they reconnect.
-        transaction.on_commit(lambda: [broadcast(segment.stream_id, message) for message in messages], robust=True)  # type: ignore[func-returns-value]
+        transaction.on_commit(lambda: _broadcast_timed(segment.stream_id, messages, sent), robust=True)
     return rows
+
+
+def _broadcast_timed(stream_id, messages: list[dict], sent: dict[str, float] | None) -> None:
+    started = time.perf_counter()
+    for message in messages:
+        broadcast(stream_id, message)
+    if sent is not None:
+        sent["seconds"] = time.perf_counter() - started
 
 
 def segment_end_announce(segment: MediaSegment, state: str, reason: str) -> None:

@@ -15,8 +15,10 @@ from ai_processing.pipeline import OUTAGES, segment_analyze, segment_logos_reche
     retry_backoff_max=60,
     max_retries=5,
 )
-def analyze_segment(segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True) -> str:
-    return segment_analyze(segment_id, analyzers, owns_state)
+def analyze_segment(
+    segment_id: int, analyzers: list[str] | None = None, owns_state: bool = True, dispatched_at: float | None = None
+) -> str:
+    return segment_analyze(segment_id, analyzers, owns_state, dispatched_at=dispatched_at)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=OUTAGES, retry_backoff=2, max_retries=5)

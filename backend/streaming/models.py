@@ -91,9 +91,10 @@ class MediaSegment(models.Model):
     trace = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Seconds in each pipeline stage: close (last frame to registered), queue, decode, "
-        "analyze (the analyzers, at once), analyze:<analyzer> (each one's own time), store (stored and sent), "
-        "and total (last frame to sent).",
+        help_text="Seconds in each pipeline stage: close (last frame to registered), dispatch (registered to "
+        "dispatched), queue (dispatched to the job's start), decode, analyze (the analyzers, at once), "
+        "analyze:<analyzer> (each one's own time), store (the transaction), send (on the socket), and total "
+        "(last frame to sent).",
     )
     # The database, not the broker, says what work is left: the sweep (ai_processing.sweep)
     # dispatches again a segment whose lease ran out, so a lost job never leaves it hanging.

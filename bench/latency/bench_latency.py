@@ -151,11 +151,13 @@ def _stages(segments: list[dict]) -> dict:
     traces = [s["trace"] for s in segments if s["trace"]]
     names = [
         "close",
+        "dispatch",
         "queue",
         "decode",
         "analyze",
         *sorted({k for t in traces for k in t if k.startswith("analyze:")}),
         "store",
+        "send",
         "total",
     ]
     stages = {name: _p50_p95([t[name] for t in traces if name in t]) for name in names}

@@ -1,6 +1,7 @@
 """The analysis job on real segments that ffmpeg makes: decode, sample, analyze, store."""
 
 import subprocess
+import time
 from datetime import timedelta
 
 import imageio_ffmpeg
@@ -68,19 +69,24 @@ def test_a_segments_time_is_traced_stage_by_stage_into_the_pipeline_stats(stream
     from ai_processing.selectors import pipeline_stats
 
     segment = make_segment(stream, segment_file, seq=0)
-    assert segment_analyze(segment.pk) == "done"
+    # Registered a second ago and dispatched half a second later: the trace's "dispatch".
+    MediaSegment.objects.filter(pk=segment.pk).update(created_at=timezone.now() - timedelta(seconds=1))
+    dispatched_at = time.time() - 0.5
+    assert segment_analyze(segment.pk, dispatched_at=dispatched_at) == "done"
 
     trace = MediaSegment.objects.get(pk=segment.pk).trace
     analyzers = sorted(stage for stage in trace if stage.startswith("analyze:"))  # those that ran here
     assert "analyze:visual" in analyzers
-    assert set(trace) == {"close", "queue", "decode", "analyze", *analyzers, "store", "total"}
-    assert all(trace[stage] >= 0 for stage in ("queue", "decode", "analyze", *analyzers, "store"))
+    assert set(trace) == {"close", "dispatch", "queue", "decode", "analyze", *analyzers, "store", "send", "total"}
+    assert all(trace[stage] >= 0 for stage in ("dispatch", "queue", "decode", "analyze", *analyzers, "store", "send"))
+    assert trace["dispatch"] == pytest.approx(0.5, abs=0.1) and 0.45 <= trace["queue"] < 5  # waited since
     assert trace["analyze:visual"] > 0 and trace["decode"] > 0
     assert max(trace[name] for name in analyzers) <= trace["analyze"] + 0.01  # each is part of them all
-    inside = trace["queue"] + trace["decode"] + trace["analyze"] + trace["store"]
+    inside = trace["dispatch"] + trace["queue"] + trace["decode"] + trace["analyze"] + trace["store"] + trace["send"]
     assert trace["close"] + inside <= trace["total"] + 0.05  # the stages are parts of the whole
     stages = pipeline_stats(stream=stream, depths={})["stages"]
-    assert list(stages) == ["close", "queue", "decode", "analyze", *analyzers, "store", "total"]  # pipeline order
+    order = ["close", "dispatch", "queue", "decode", "analyze", *analyzers, "store", "send", "total"]
+    assert list(stages) == order  # pipeline order
     assert stages["decode"]["p50"] == pytest.approx(trace["decode"], abs=1e-3)
 
 

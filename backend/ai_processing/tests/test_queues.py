@@ -72,7 +72,8 @@ def test_services_mode_runs_visual_on_the_visual_queue(text_segment):
     worker = dict(pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30)
     with start_worker(app, queues=["batch"], **worker):
         segment_dispatch(text_segment)
-        until(lambda: MediaSegment.objects.get(pk=text_segment.pk).state == "done", 90, interval_s=0.2)
+        until(lambda: MediaSegment.objects.get(pk=text_segment.pk).trace, 90, interval_s=0.2)  # its last write
+    assert {"dispatch", "queue", "send"} <= set(MediaSegment.objects.get(pk=text_segment.pk).trace)  # through Celery
     read = counts(text_segment)["text"]
     assert read >= 4 and counts(text_segment)["visual"] == 0  # the visual job waits on its own queue
 

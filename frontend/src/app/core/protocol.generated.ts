@@ -171,7 +171,7 @@ export interface PipelineStats {
   latency_p95_s: number | null;
   frames_per_s: number;
   /**
-   * Seconds per pipeline stage over the last 30 analysed segments, in pipeline order: close (a segment's last frame to its registration), queue, decode, analyze (the analyzers, which run at once), analyze:<analyzer> (each one's own time: they overlap), store (stored and sent on the socket), and total (last frame to sent).
+   * Seconds per pipeline stage over the last 30 analysed segments, in pipeline order: close (a segment's last frame to its registration), dispatch (registered to dispatched), queue (dispatched to its job's start), decode, analyze (the analyzers, which run at once), analyze:<analyzer> (each one's own time: they overlap), store (the results' transaction), send (on the socket), and total (last frame to sent).
    */
   stages: {
     [k: string]: StageSeconds;
