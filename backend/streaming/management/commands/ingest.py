@@ -5,6 +5,11 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+try:
+    import uvloop
+except ImportError:  # Windows: asyncio's own loop
+    uvloop = None  # type: ignore[assignment]
+
 from media_analyzer.events import bind_server_loop
 from streaming.ingest.service import Ingest
 
@@ -13,7 +18,10 @@ class Command(BaseCommand):
     help = "Serve RTMP publishers and turn their streams into HLS segments."
 
     def handle(self, *args, **options):
-        asyncio.run(self._serve())
+        # uvloop where installed (uvicorn's loop too, so the embedded ingest already has it):
+        # the RTMP path is socket reads and pipe writes, which it runs in C.
+        run = asyncio.run if uvloop is None else uvloop.run
+        run(self._serve())
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
