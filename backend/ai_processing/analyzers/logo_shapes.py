@@ -360,7 +360,7 @@ def _plate_holes(mask: np.ndarray, loose: bool = False):
     Plates are large: they are found at half resolution, and only looked into at full.
     With `loose`, a region that is no card (a dark card on a dark background merges with
     it) gives each of its holes alone, letters joined (`_loose_holes`)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask[::2, ::2], connectivity=8)
+    count, labels, stats, _ = _labelled(mask[::2, ::2])
     for index in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_PLATES] + 1:
         x, y, w, h, _ = 2 * stats[index]
         if min(w, h) < MIN_SIDE or max(w, h) < MIN_LONG_SIDE * 1.2:
@@ -437,6 +437,9 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 
 def _dominant_colours(pixels: np.ndarray, most: int = 3, min_share: float = 0.15) -> np.ndarray:
     k = min(most, len(pixels))
+    # k-means++ draws from OpenCV's per-thread RNG: seeded, a reference gives the same colours
+    # in every process whatever it built before (unseeded, KFC's red moved by a unit or so).
+    cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     _, labels, centres = cv2.kmeans(pixels.astype(np.float32), k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     shares = np.bincount(labels.ravel(), minlength=k) / len(labels)
@@ -467,7 +470,7 @@ def _regions(mask: np.ndarray):
     seen: set[tuple[int, int, int, int]] = set()
     widest = JOIN_DISTANCES[-1]
     half = cv2.dilate(mask, np.ones((widest, widest), np.uint8))[::2, ::2]
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(half, connectivity=8)
+    count, labels, stats, _ = _labelled(half)
     for index in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_REGIONS] + 1:
         x, y, w, h, _ = 2 * stats[index]
         if min(w, h) < MIN_SIDE or max(w, h) < MIN_LONG_SIDE:
@@ -478,22 +481,28 @@ def _regions(mask: np.ndarray):
             yield from _components(inside, distance, (x, y), seen, mask[y : y + h, x : x + w])
 
 
+def _labelled(mask: np.ndarray):
+    """Connected components with their stats (8-connected). Grana's algorithm: the same
+    labels as OpenCV's default, a quarter faster here with stats (opencv 5.0)."""
+    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
+
+
 def _components(mask: np.ndarray, distance: int, offset: tuple[int, int], seen: set, colour: np.ndarray):
     """The largest connected parts of `mask` once pixels `distance` apart are joined, each
     as (its own pixels cropped to their box, the box offset into the frame), and again with
     the pixels of `colour` (the whole colour mask there) that lie in its holes."""
     joined = cv2.dilate(mask, np.ones((distance, distance), np.uint8)) if distance > 1 else mask
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    count, labels, stats, _ = _labelled(joined)
     for index in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:MAX_REGIONS] + 1:
         x, y, w, h, _ = stats[index]
         if min(w, h) < MIN_SIDE or max(w, h) < MIN_LONG_SIDE:
             continue
         crop = mask[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == index)
-        ys, xs = np.nonzero(crop)
-        if len(xs) < MIN_SIDE * MIN_SIDE / 4:
+        if cv2.countNonZero(crop) < MIN_SIDE * MIN_SIDE / 4:
             continue
-        left, top = x + int(xs.min()), y + int(ys.min())
-        box = (offset[0] + left, offset[1] + top, int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        left, top, width, height = cv2.boundingRect(crop)
+        left, top = x + left, y + top
+        box = (offset[0] + left, offset[1] + top, width, height)
         if max(box[2:]) >= MIN_LONG_SIDE and box not in seen:
             seen.add(box)
             own = crop[top - y : top - y + box[3], left - x : left - x + box[2]]

@@ -2,13 +2,16 @@
 rotation, perspective, blur and JPEG compression are found where they are, and nothing is
 found in frames without them."""
 
+import io
 import os
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from ai_processing.analyzers.base import Context, Frame, LogoReference
+from ai_processing.analyzers.logo_shapes import template_build
 from ai_processing.analyzers.plugins.logos import MIN_PROBABILITY, LogosAnalyzer
 from ai_processing.models import Detection
 from ai_processing.services import (
@@ -174,6 +177,23 @@ def test_reference_images_are_read_once_then_cached(logos):
 
     assert first == second and [f.label for f in first[0]] == ["shell"]
     assert reads == ["shell"]
+
+
+def test_a_reference_gives_the_same_template_whatever_was_built_before():
+    def uploaded(slug):  # as users upload one: on white, a JPEG
+        image = Image.open(io.BytesIO(icon_png(slug))).convert("RGBA")
+        canvas = Image.new("RGB", image.size, "white")
+        canvas.paste(image, mask=image)
+        out = io.BytesIO()
+        canvas.save(out, format="JPEG", quality=80)
+        return np.asarray(Image.open(out).convert("RGB"))
+
+    first = template_build(1, "kfc", uploaded("kfc"))
+    template_build(2, "dell", uploaded("dell"))
+    again = template_build(1, "kfc", uploaded("kfc"))
+
+    assert first is not None and again is not None
+    assert np.array_equal(first.colours, again.colours)
 
 
 def test_an_unreadable_or_empty_reference_is_ignored(logos):
