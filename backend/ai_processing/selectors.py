@@ -13,6 +13,7 @@ from ai_processing.analyzers.base import AnalyzerStatus, Box, SeenLogo
 from ai_processing.analyzers.registry import analyzer_types
 from ai_processing.messages import frame_message
 from ai_processing.models import Brand, Detection, FrameAnalysis, LogoCorrection
+from ai_processing.player_draws import player_draws_recent
 from streaming.models import MediaSegment, Stream
 
 
@@ -134,6 +135,7 @@ def pipeline_stats(*, stream: Stream, depths: dict[str, int], window_s: float = 
     )
     durations = sorted((updated - created).total_seconds() for created, updated, _ in done)
     recent = FrameAnalysis.objects.filter(stream=stream, created_at__gte=now - timedelta(seconds=window_s)).count()
+    drawn, drawn_on_frame = player_draws_recent(stream_id=str(stream.id))
     return {
         "type": "pipeline.stats",
         "stream_id": str(stream.id),
@@ -142,19 +144,21 @@ def pipeline_stats(*, stream: Stream, depths: dict[str, int], window_s: float = 
         "latency_p50_s": _percentile(durations, 0.5),
         "latency_p95_s": _percentile(durations, 0.95),
         "frames_per_s": round(recent / window_s, 2),
-        "stages": _stages([trace for _, _, trace in done]),
+        "stages": _stages([trace for _, _, trace in done], drawn),
+        "drawn_on_frame": drawn_on_frame,
         "dropped": 0,
     }
 
 
-def _stages(traces: list[dict]) -> dict[str, dict[str, float | None]]:
-    """p50 and p95 of each pipeline stage over the segments' traces, in pipeline order."""
-    seconds: dict[str, list[float]] = {}
+def _stages(traces: list[dict], drawn: list[float]) -> dict[str, dict[str, float | None]]:
+    """p50 and p95 of each pipeline stage over the segments' traces, in pipeline order, and
+    of "drawn" (arrival to drawing) over the players' reports."""
+    seconds: dict[str, list[float]] = {"drawn": drawn} if drawn else {}
     for trace in traces:
         for stage, value in trace.items():
             seconds.setdefault(stage, []).append(value)
     each = sorted(s for s in seconds if s.startswith("analyze:"))  # they overlap: they run at once
-    order = ["close", "dispatch", "queue", "decode", "analyze", *each, "store", "send", "total"]
+    order = ["close", "dispatch", "queue", "decode", "analyze", *each, "store", "send", "drawn", "total"]
     return {
         stage: {"p50": _percentile(sorted(seconds[stage]), 0.5), "p95": _percentile(sorted(seconds[stage]), 0.95)}
         for stage in order

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
+from ai_processing.player_draws import MAX_DRAWS_PER_REPORT, draws_parsed, player_draws_record
 from ai_processing.selectors import frames_recent
 from exposure.messages import alert_message
 from exposure.selectors import alerts_recent, exposure_summary
@@ -27,6 +30,7 @@ OUTBOX_SIZE = 256
 SNAPSHOT_SECONDS = 10.0
 MAX_CLIENT_MESSAGE = 4096
 CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_TOO_BIG = 4401, 4404, 1009
+REPORT_EVERY_S = 2.0  # a player's `player.drawn`, at most: the player sends one every 5 s
 
 
 def _visible(user, stream_id) -> str | None:
@@ -70,6 +74,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if stream_id is None:  # missing or someone else's: the same answer
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.stream_id = stream_id
+        self.last_report = -REPORT_EVERY_S
         self.group = stream_group(stream_id)
         self.outbox: deque[dict] = deque()
         self.pending = asyncio.Event()
@@ -112,9 +118,26 @@ class StreamConsumer(AsyncWebsocketConsumer):
             message = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):  # 4 KB of brackets nests past the limit
             return self._error("malformed", "messages are JSON objects")
-        if not isinstance(message, dict) or message.get("type") != "ping":
-            return self._error("unknown_type", 'the only client message is {"type": "ping"}')
-        self._enqueue({"type": "pong", "v": PROTOCOL_VERSION})
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "ping":
+            self._enqueue({"type": "pong", "v": PROTOCOL_VERSION})
+        elif kind == "player.drawn":
+            await self._drawn(message)
+        else:
+            self._error("unknown_type", 'client messages are {"type": "ping"} and {"type": "player.drawn"}')
+
+    async def _drawn(self, message: dict) -> None:
+        """A player's report of the results it drew: the trace's "drawn" stage."""
+        now = time.monotonic()
+        if now - self.last_report < REPORT_EVERY_S:
+            return self._error("too_often", f"at most one player.drawn every {REPORT_EVERY_S:g} s")
+        draws = draws_parsed(message.get("frames")) if set(message) == {"type", "frames"} else None
+        if draws is None:
+            return self._error(
+                "malformed", f"player.drawn has frames: at most {MAX_DRAWS_PER_REPORT} of {{after_s, own_frame}}"
+            )
+        self.last_report = now
+        await sync_to_async(player_draws_record, thread_sensitive=False)(stream_id=self.stream_id, draws=draws)
 
     # --- channel-layer events, one handler per type
     async def stream_state(self, event: dict) -> None:

@@ -16,6 +16,12 @@ STAGE_SECONDS = Histogram(
     registry=REGISTRY,
 )
 FRAMES_ANALYSED = Counter("media_analyzer_frames_analysed", "Frames analysed.", registry=REGISTRY)
+FRAMES_DRAWN = Counter(
+    "media_analyzer_frames_drawn",
+    "Analysed frames viewers' players drew, on the frame they were computed from or late.",
+    ["on"],
+    registry=REGISTRY,
+)
 WEBSOCKET_CLIENTS = Gauge("media_analyzer_websocket_clients", "Open stream sockets.", registry=REGISTRY)
 INGEST_BYTES = Counter(
     "media_analyzer_ingest_bytes", "Media bytes received from publishers.", ["stream"], registry=REGISTRY

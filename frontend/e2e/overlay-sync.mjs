@@ -110,6 +110,12 @@ try {
   );
   await page.screenshot({ path: `${artifacts}/player.png` });
   writeFileSync(`${artifacts}/samples.json`, JSON.stringify(samples));
+  // The page's own report of its drawings, as the server's stats panel shows it back.
+  const panelDrawnOnFrame = await page
+    .getByTestId('drawn-on-frame')
+    .textContent({ timeout: 20000 })
+    .then((text) => Number.parseInt(text ?? '', 10) / 100)
+    .catch(() => null);
   const exposure = subject.brand ? await exposureShown(page) : null;
 
   // Where the face truly is in each displayed frame, in screen pixels of the player.
@@ -167,6 +173,7 @@ try {
       glass_to_glass_latency_s_median: median(latencies),
       results_in_span: results.length,
       drawn_on_own_frame_share: results.length ? onOwnFrame.length / results.length : null,
+      panel_drawn_on_frame: panelDrawnOnFrame,
       exposure_panel: exposure?.panel ?? null,
       report: exposure?.report ?? null,
       console_errors: errors,

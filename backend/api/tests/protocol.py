@@ -10,10 +10,11 @@ SCHEMA_PATH = Path(__file__).resolve().parents[3] / "docs" / "protocol" / "messa
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()), format_checker=FormatChecker())
+def _validator(sender: str) -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return Draft202012Validator({**schema, "oneOf": [{"$ref": f"#/$defs/{sender}"}]}, format_checker=FormatChecker())
 
 
-def assert_valid_message(message: dict) -> None:
-    errors = sorted(_validator().iter_errors(message), key=lambda error: error.path)
+def assert_valid_message(message: dict, sender: str = "ServerMessage") -> None:
+    errors = sorted(_validator(sender).iter_errors(message), key=lambda error: error.path)
     assert not errors, f"{message.get('type')}: {[error.message for error in errors][:3]}"

@@ -152,6 +152,59 @@ async def test_malformed_messages_get_errors_and_the_socket_lives_on(user, owned
     await socket.disconnect()
 
 
+async def test_a_players_report_of_what_it_drew_becomes_the_drawn_stage(user, owned_stream):
+    from ai_processing.selectors import pipeline_stats
+
+    socket = await connect(owned_stream.id, user=user)
+    await socket.receive_json_from(timeout=5)  # snapshot
+    report = {
+        "type": "player.drawn",
+        "frames": [
+            {"after_s": 0.4, "own_frame": True},
+            {"after_s": 1.0, "own_frame": True},
+            {"after_s": None, "own_frame": False},  # arrived after its frame played
+        ],
+    }
+    assert_valid_message(report, sender="ClientMessage")
+
+    await socket.send_json_to(report)
+    await socket.send_json_to(report)  # within REPORT_EVERY_S: refused, not counted
+    too_often = await socket.receive_json_from(timeout=5)
+    stats = await sync_to_async(pipeline_stats)(stream=owned_stream, depths={"realtime": 0, "batch": 0})
+
+    assert (too_often["type"], too_often["code"]) == ("error", "too_often")
+    assert stats["stages"]["drawn"] == {"p50": 1.0, "p95": 1.0}
+    assert stats["drawn_on_frame"] == pytest.approx(2 / 3, abs=1e-3)
+    assert_valid_message({**stats, "v": 1})
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [{"after_s": -1, "own_frame": True}],
+        [{"after_s": "soon", "own_frame": True}],
+        [{"after_s": 1e9, "own_frame": True}],
+        [{"after_s": 0.1, "own_frame": 1}],
+        [{"after_s": 0.1}],
+        [{"after_s": 0.1, "own_frame": True}] * 51,
+        "all of them",
+    ],
+)
+async def test_a_malformed_drawn_report_gets_an_error_and_counts_nothing(user, owned_stream, frames):
+    from ai_processing.player_draws import player_draws_recent
+
+    socket = await connect(owned_stream.id, user=user)
+    await socket.receive_json_from(timeout=5)  # snapshot
+
+    await socket.send_json_to({"type": "player.drawn", "frames": frames})
+    error = await socket.receive_json_from(timeout=5)
+
+    assert (error["type"], error["code"]) == ("error", "malformed")
+    assert await sync_to_async(player_draws_recent)(stream_id=str(owned_stream.id)) == ([], None)
+    await socket.disconnect()
+
+
 async def test_an_oversized_message_closes_the_socket(user, owned_stream):
     socket = await connect(owned_stream.id, user=user)
     await socket.receive_json_from(timeout=5)

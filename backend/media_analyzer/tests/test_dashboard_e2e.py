@@ -110,6 +110,8 @@ def test_overlay_boxes_follow_the_moving_face_in_chromium(platform, tmp_path):
     assert result["overlay_sync_error_frames_median"] <= 1, result
     assert result["console_errors"] == [], result["console_errors"]
     assert result["playlist_404s_before_publish"] >= 1, result  # the page was open before the stream
+    # The player's reports of its drawings went to the server and back into the stats panel.
+    assert result["panel_drawn_on_frame"] is not None and 0 < result["panel_drawn_on_frame"] <= 1, result
 
 
 def test_stream_page_follows_the_publisher_across_sessions(platform):

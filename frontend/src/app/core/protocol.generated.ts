@@ -8,6 +8,10 @@
 /**
  * Every message on /ws/streams/<id>/, both ways. The source of truth: the server validates against it in tests, and the dashboard's TypeScript types are generated from it.
  */
+export type Message = ServerMessage | ClientMessage;
+/**
+ * What the server sends.
+ */
 export type ServerMessage =
   StreamState | AnalysisFrame | AnalysisSegment | BrandExposure | AlertFired | PipelineStats | Snapshot | Pong | Error;
 /**
@@ -15,6 +19,10 @@ export type ServerMessage =
  */
 export type Seq = number;
 export type Version = 1;
+/**
+ * What a client may send.
+ */
+export type ClientMessage = Ping | PlayerDrawn;
 
 export interface StreamState {
   type: "stream.state";
@@ -171,11 +179,15 @@ export interface PipelineStats {
   latency_p95_s: number | null;
   frames_per_s: number;
   /**
-   * Seconds per pipeline stage over the last 30 analysed segments, in pipeline order: close (a segment's last frame to its registration), dispatch (registered to dispatched), queue (dispatched to its job's start), decode, analyze (the analyzers, which run at once), analyze:<analyzer> (each one's own time: they overlap), store (the results' transaction), send (on the socket), and total (last frame to sent).
+   * Seconds per pipeline stage over the last 30 analysed segments, in pipeline order: close (a segment's last frame to its registration), dispatch (registered to dispatched), queue (dispatched to its job's start), decode, analyze (the analyzers, which run at once), analyze:<analyzer> (each one's own time: they overlap), store (the results' transaction), send (on the socket), drawn (from a result's arrival at a viewer's player to its first drawing, over the players' last reports: mostly the wait for its frame to play), and total (last frame to sent).
    */
   stages: {
     [k: string]: StageSeconds;
   };
+  /**
+   * Of the results the viewers' players reported, the share drawn on the frame they were computed from (null: no report yet).
+   */
+  drawn_on_frame: number | null;
   /**
    * Frames this connection dropped because it lagged.
    */
@@ -212,4 +224,27 @@ export interface Error {
   v: Version;
   code: string;
   message: string;
+}
+export interface Ping {
+  type: "ping";
+}
+/**
+ * The player's report of the results it drew since its last report, at most one every 2 s (the server answers a sooner one with error too_often).
+ */
+export interface PlayerDrawn {
+  type: "player.drawn";
+  /**
+   * @maxItems 50
+   */
+  frames: DrawnFrame[];
+}
+export interface DrawnFrame {
+  /**
+   * Seconds from the result's arrival to its first drawing, on the player's clock; null: never drawn (its frame had played).
+   */
+  after_s: number | null;
+  /**
+   * Whether it was first drawn on the frame it was computed from.
+   */
+  own_frame: boolean;
 }

@@ -7,7 +7,7 @@ describe('protocol types', () => {
   it('are generated from the current schema (run `npm run types` after changing it)', async () => {
     const root = process.cwd(); // ng test runs in frontend/
     const schema = JSON.parse(readFileSync(resolve(root, '../docs/protocol/messages.schema.json'), 'utf8'));
-    const generated = await compile(schema, 'ServerMessage', {
+    const generated = await compile(schema, 'Message', {
       unreachableDefinitions: true,
       cwd: resolve(root, '../docs/protocol'),
     });

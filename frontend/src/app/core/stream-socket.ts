@@ -1,4 +1,5 @@
 import { Injectable, OnDestroy, inject, signal } from '@angular/core';
+import { DrawTally } from './draw-tally';
 import { FrameTimeline } from './frame-timeline';
 import { Api } from './api';
 import type {
@@ -6,6 +7,7 @@ import type {
   AnalysisFrame,
   AnalysisSegment,
   BrandTotals,
+  ClientMessage,
   PipelineStats,
   ServerMessage,
   StreamState,
@@ -26,6 +28,8 @@ const REFETCH_OVERLAP_MS = 2_000;
 const REFETCH_EVERY_MS = 5_000;
 /** Numbers this far below the next expected one mean the counter restarted (Redis flushed). */
 const SEQ_RESTART = 1000;
+/** How often the player's drawings are reported (the server takes one report per 2 s at most). */
+export const DRAWN_REPORT_MS = 5_000;
 
 /** One stream's live events: state and stats as signals, analysis frames into a timeline
  * ordered by wall clock, which the overlay reads at each displayed frame. */
@@ -47,6 +51,9 @@ export class StreamSocket implements OnDestroy {
   /** Gaps in the message numbers that were filled from the REST API. */
   readonly gapsRefetched = signal(0);
   readonly timeline = new FrameTimeline();
+  /** The player's drawings of live results, reported to the server (the trace's "drawn"). */
+  readonly draws = new DrawTally();
+  private drawnReports?: ReturnType<typeof setInterval>;
   private readonly api = inject(Api);
   private socket?: WebSocket;
   private nextSeq: number | null = null;
@@ -76,6 +83,17 @@ export class StreamSocket implements OnDestroy {
       }
     };
     this.socket = socket;
+    this.drawnReports ??= setInterval(() => this.reportDrawn(), DRAWN_REPORT_MS);
+  }
+
+  private reportDrawn(): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return; // kept (the newest) until it is
+    const frames = this.draws.take();
+    if (frames.length) this.send({ type: 'player.drawn', frames });
+  }
+
+  private send(message: ClientMessage): void {
+    this.socket?.send(JSON.stringify(message));
   }
 
   receive(message: ServerMessage): void {
@@ -92,6 +110,7 @@ export class StreamSocket implements OnDestroy {
         this.state.set(message);
         break;
       case 'analysis.frame':
+        this.draws.arrived(Date.parse(message.pdt), Date.now());
         this.addFrame(message);
         this.delayed(message.pdt);
         break;
@@ -116,6 +135,7 @@ export class StreamSocket implements OnDestroy {
   ngOnDestroy(): void {
     this.closed = true;
     clearTimeout(this.gapTimer);
+    clearInterval(this.drawnReports);
     this.socket?.close();
   }
 

@@ -16,6 +16,9 @@ const STAGE_COLOURS = ['#8c8c8c', '#c77dff', '#4ea8de', '#f4a261', '#e76f51', '#
           <dt>Latency p50 / p95</dt><dd>{{ seconds(s.latency_p50_s) }} / {{ seconds(s.latency_p95_s) }}</dd>
           <dt>Queue</dt><dd>{{ s.queue_depth['realtime'] }} realtime · {{ s.queue_depth['batch'] }} batch</dd>
           <dt>Frames/s</dt><dd>{{ s.frames_per_s }}</dd>
+          @if (s.drawn_on_frame !== null) {
+            <dt>Drawn on their frame</dt><dd data-testid="drawn-on-frame">{{ percent(s.drawn_on_frame) }}</dd>
+          }
           @if (s.dropped) { <dt>Dropped here</dt><dd>{{ s.dropped }}</dd> }
           @if (gapsRefetched()) { <dt>Missed, refetched</dt><dd>{{ gapsRefetched() }}</dd> }
           @if (stepsDown(); as steps) {
@@ -111,6 +114,10 @@ export class StatsPanel {
       const lag = this.stats()?.lag_s;
       if (lag !== null && lag !== undefined && this.live()) this.lags.update((lags) => [...lags, lag].slice(-HISTORY));
     });
+  }
+
+  protected percent(share: number): string {
+    return `${Math.round(share * 100)} %`;
   }
 
   protected milliseconds(value: number | null): string {

@@ -6,6 +6,7 @@ import { Api, KindInfo, StreamInfo } from '../../core/api';
 import { FrameTimeline } from '../../core/frame-timeline';
 import { AnalysisFrame } from '../../core/protocol';
 import { StreamSocket } from '../../core/stream-socket';
+import type { DrawTally } from '../../core/draw-tally';
 import { StreamPage } from './stream-page';
 import { StreamPlayer } from './stream-player';
 
@@ -46,6 +47,7 @@ const KINDS = [
 class FakePlayer {
   readonly src = input('');
   readonly timeline = input<FrameTimeline>();
+  readonly draws = input<DrawTally | null>(null);
   readonly kinds = input.required<ReadonlySet<string>>();
   readonly colours = input<Readonly<Record<string, string>>>({});
   readonly startAt = input<Date | null>(null);

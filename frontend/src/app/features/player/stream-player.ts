@@ -12,6 +12,7 @@ import {
 } from '@angular/core';
 import Hls, { type Fragment } from 'hls.js';
 import type { AnalysisFrame, Detection } from '../../core/protocol';
+import type { DrawTally } from '../../core/draw-tally';
 import { FrameTimeline } from '../../core/frame-timeline';
 import { interpolated } from './interpolation';
 import { untilPublished } from './manifest-retry';
@@ -51,6 +52,8 @@ declare global {
 export class StreamPlayer implements AfterViewInit, OnDestroy {
   readonly src = input.required<string>();
   readonly timeline = input.required<FrameTimeline>();
+  /** Told what is drawn at each frame, for the trace's "drawn" stage (none: not reported). */
+  readonly draws = input<DrawTally | null>(null);
   readonly kinds = input.required<ReadonlySet<string>>();
   /** Each kind's box colour, by its key (unknown kinds: a neutral one). */
   readonly colours = input<Readonly<Record<string, string>>>({});
@@ -195,6 +198,7 @@ export class StreamPlayer implements AfterViewInit, OnDestroy {
         opacity,
       );
       window.mediaAnalyzerOverlay = { framePdtMs: pdt, resultPdt: hit?.frame.pdt ?? null, drawn, content };
+      this.draws()?.shown(pdt, hit ? Date.parse(hit.frame.pdt) : null, Date.now());
       this.latencyS.set((Date.now() - pdt) / 1000);
     }
     video.requestVideoFrameCallback(this.onFrame);
