@@ -29,6 +29,6 @@ class AiProcessingConfig(AppConfig):
         from media_analyzer.config import ConfigError
 
         known = analyzer_types()
-        unknown = [name for name in settings.MEDIA_ANALYZER["ANALYZERS"] if name not in known]
+        unknown = [name for name in settings.CONFIG.analyzers if name not in known]
         if unknown:
             raise ConfigError(f"ANALYZERS: unknown analyzer {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -50,7 +50,7 @@ def segment_backfill_dispatch(segment_id: int) -> None:
         _BACKFILL.submit(_run_in_pool, segment_id, True)
 
 
-_POOL = BackgroundPool("analysis", lambda: settings.MEDIA_ANALYZER["POOL_THREADS"])
+_POOL = BackgroundPool("analysis", lambda: settings.CONFIG.analysis_threads)
 _BACKFILL = BackgroundPool("backfill", lambda: 1)  # the record waits; live analysis keeps the cores
 _VERIFIERS = BackgroundPool("verifiers", lambda: 1)  # one build at a time: analysis keeps a core
 

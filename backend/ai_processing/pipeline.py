@@ -340,7 +340,7 @@ def _context(
         logos=logos,
         verifiers=verifiers,
         complete=complete,
-        scene_labels=tuple(settings.MEDIA_ANALYZER["SCENE_LABELS"]),
+        scene_labels=tuple(settings.CONFIG.scene_labels),
         brands=tuple(BrandName(brand.pk, brand.name) for brand in brands),
         logo_corrections=_logo_corrections(stream, brand_ids),
     )
@@ -474,7 +474,7 @@ def _reason_to_skip(segment: MediaSegment, stream: Stream, lag_bound: bool = Tru
         return "analysis is stopped for this stream"
     if lag_bound and not _batch(stream):
         lag = _lag(segment)
-        if lag > settings.MEDIA_ANALYZER["REALTIME_LAG_BOUND_S"]:
+        if lag > settings.CONFIG.realtime_lag_bound_s:
             return f"{STALE}{lag:.1f} s behind live (realtime mode keeps the newest segments)"
     return ""
 
@@ -516,7 +516,7 @@ def _plan(segment: MediaSegment, stream: Stream, analyzers: list) -> _Plan:
     fps = _sampling_fps(stream)
     if _batch(stream):
         return _Plan(fps)
-    lag, bound = _lag(segment), settings.MEDIA_ANALYZER["REALTIME_LAG_BOUND_S"]
+    lag, bound = _lag(segment), settings.CONFIG.realtime_lag_bound_s
     if lag <= DEGRADE_AT[0] * bound:
         return _Plan(fps)
     if lag <= DEGRADE_AT[1] * bound:

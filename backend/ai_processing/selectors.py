@@ -61,8 +61,8 @@ def logo_corrections_of(brand: Brand) -> QuerySet[LogoCorrection]:
 
 def analyzer_statuses() -> list[AnalyzerStatus]:
     """The state of every known analyzer; ones not enabled by ANALYZERS say so."""
-    enabled = settings.MEDIA_ANALYZER["ANALYZERS"]
-    models_dir = settings.MEDIA_ANALYZER["MODELS_DIR"]
+    enabled = settings.CONFIG.analyzers
+    models_dir = settings.CONFIG.resolved_models_dir
     statuses = []
     for name, analyzer_type in sorted(analyzer_types().items()):
         if name not in enabled:

@@ -81,8 +81,8 @@ class ReferenceImageIn(serializers.Serializer):
     image = serializers.ImageField(help_text="PNG, JPEG or WebP, at least 16 px a side, at most 25 megapixels.")
 
     def validate_image(self, image):
-        if image.size > settings.MEDIA_ANALYZER["IMAGE_MAX_BYTES"]:
-            raise serializers.ValidationError(f"larger than {settings.MEDIA_ANALYZER['IMAGE_MAX_BYTES']} bytes")
+        if image.size > settings.CONFIG.image_max_bytes:
+            raise serializers.ValidationError(f"larger than {settings.CONFIG.image_max_bytes} bytes")
         image.seek(0)
         with Image.open(image) as decoded:
             if decoded.format not in ALLOWED_IMAGE_FORMATS:

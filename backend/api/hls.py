@@ -19,12 +19,12 @@ class HlsView(APIView):
     @extend_schema(responses={(200, PLAYLIST_TYPE): bytes, (200, "video/mp2t"): bytes})
     def get(self, request, stream_id, name):
         stream = stream_for(request, stream_id)
-        directory = settings.INGEST["HLS_ROOT"] / str(stream.id)
+        directory = settings.CONFIG.hls_root / str(stream.id)
         if name == "live.m3u8":
             playlist = newest_playlist(directory)
             if playlist is None:
                 raise Http404("the stream has not been published yet")
-            body = rolling_view(playlist.read_text(), settings.INGEST["LIVE_SEGMENTS"])
+            body = rolling_view(playlist.read_text(), settings.CONFIG.hls_live_segments)
             return HttpResponse(body, content_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
         if not FILE_NAME.match(name) or not (PLAYLIST_NAME.match(name) or SEGMENT_NAME.match(name)):
             raise Http404("no such file")

@@ -26,7 +26,7 @@ class StreamOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_ingest_url(self, stream) -> str:
-        return settings.INGEST["RTMP_PUBLIC_URL"]
+        return settings.CONFIG.ingest_url
 
 
 class StreamWithKeyOut(StreamOut):

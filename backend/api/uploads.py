@@ -26,7 +26,7 @@ class SizeLimitedUpload(TemporaryFileUploadHandler):
     fills the disk first."""
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        self.limit, self.received = settings.MEDIA_ANALYZER["UPLOAD_MAX_BYTES"], 0
+        self.limit, self.received = settings.CONFIG.upload_max_bytes, 0
         if content_length > self.limit:
             raise PayloadTooLarge(f"larger than {self.limit} bytes")
         return super().handle_raw_input(input_data, META, content_length, boundary, encoding)

@@ -151,7 +151,7 @@ def _checked_address(url: str) -> tuple[str | None, str]:
     except UnicodeError:  # a name IDNA cannot encode (a label over 63 characters): it never will
         return None, f"{parts.hostname} is not a valid host name"
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    if not settings.MEDIA_ANALYZER["WEBHOOK_PRIVATE_HOSTS"]:
+    if not settings.CONFIG.webhook_private_hosts:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
             if not _is_public(ip):

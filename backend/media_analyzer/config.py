@@ -124,6 +124,10 @@ class Config(BaseModel):
         return self.data_dir / "media"
 
     @property
+    def hls_root(self) -> Path:
+        return self.media_root / "streams"
+
+    @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 

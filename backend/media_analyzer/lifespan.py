@@ -43,7 +43,7 @@ class LifespanApp:
 
     async def _startup(self) -> None:
         bind_server_loop(asyncio.get_running_loop())
-        if settings.INGEST["IN_WEB"]:
+        if settings.CONFIG.runs_ingest_in_web:
             from streaming.ingest.service import Ingest
 
             self.ingest = Ingest()

@@ -40,9 +40,7 @@ def stream_create(
         key_digest=key_digest(key),
         key_rotated_at=timezone.now(),
         processing_mode=processing_mode,
-        enabled_analyzers=list(settings.MEDIA_ANALYZER["ANALYZERS"])
-        if enabled_analyzers is None
-        else enabled_analyzers,
+        enabled_analyzers=list(settings.CONFIG.analyzers) if enabled_analyzers is None else enabled_analyzers,
         sampling_fps=sampling_fps,
     )
     return stream, key
@@ -87,7 +85,7 @@ def stream_delete(*, stream: Stream) -> None:
 def stream_directory_delete(*, stream_id) -> bool:
     """Removes the stream's HLS folder: only a real folder directly in HLS_ROOT, inside
     MEDIA_ROOT, so a symlink or an odd setting cannot point the deletion elsewhere."""
-    hls_root = Path(settings.INGEST["HLS_ROOT"]).resolve()
+    hls_root = Path(settings.CONFIG.hls_root).resolve()
     directory = hls_root / str(stream_id)
     if not directory.exists() and not directory.is_symlink():
         return False

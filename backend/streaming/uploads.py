@@ -124,7 +124,7 @@ def upload_accept(*, owner, name: str, chunks: Iterable[bytes]) -> Stream:
     directory = uploads_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{uuid.uuid4().hex}.upload"
-    limit = settings.MEDIA_ANALYZER["UPLOAD_MAX_BYTES"]
+    limit = settings.CONFIG.upload_max_bytes
     try:
         size = 0
         with path.open("wb") as out:
@@ -216,7 +216,7 @@ def upload_remux(stream_id, upload_name: str, duration_s: float, token: str = ""
 
 
 def _segments_dir(stream_id) -> Path:
-    return settings.INGEST["HLS_ROOT"] / str(stream_id)
+    return settings.CONFIG.hls_root / str(stream_id)
 
 
 def _failed(stream_id, token: str, reason: str, path: Path, directory: Path) -> None:
@@ -356,7 +356,7 @@ def _remux(path: Path, directory: Path, duration_s: float, progress) -> None:
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-xerror",
         "-progress", "pipe:1", "-nostats", "-i", str(path),
         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-bsf:v", "h264_mp4toannexb",
-        "-f", "hls", "-hls_time", str(settings.INGEST["SEGMENT_SECONDS"]), "-hls_list_size", "0",
+        "-f", "hls", "-hls_time", str(settings.CONFIG.hls_segment_seconds), "-hls_list_size", "0",
         "-hls_playlist_type", "vod", "-hls_flags", "program_date_time+independent_segments",
         "-hls_segment_filename", str(directory / "seg_%06d.ts"), str(directory / playlist_name(0)),
     ]  # fmt: skip

@@ -42,7 +42,7 @@ def main() -> None:
 
     context = _logo_context()
 
-    models_dir: Path = settings.MEDIA_ANALYZER["MODELS_DIR"]
+    models_dir: Path = settings.CONFIG.resolved_models_dir
     models_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(nudenet.__file__).parent / "320n.onnx", models_dir / "faces.onnx")
     workdir = Path(tempfile.mkdtemp())

@@ -148,14 +148,12 @@ def django_start():
 
     django.setup()
     setup_test_environment()
-    media = Path(tempfile.mkdtemp(prefix="media-analyzer-fuzz-"))
-    django_settings.MEDIA_ROOT = media
-    django_settings.INGEST = {**django_settings.INGEST, "HLS_ROOT": media / "streams"}
-    django_settings.MEDIA_ANALYZER = {
-        **django_settings.MEDIA_ANALYZER,
-        "ANALYZERS": [],  # an accepted upload is remuxed, not analysed
-        "QUOTAS": {name: 10**9 for name in django_settings.MEDIA_ANALYZER["QUOTAS"]},
-    }
+    config = django_settings.CONFIG
+    quotas = {name: 10**9 for name in type(config).model_fields if name.startswith("quota_")}
+    django_settings.CONFIG = config.model_copy(
+        update={"data_dir": Path(tempfile.mkdtemp(prefix="media-analyzer-fuzz-")), "analyzers": [], **quotas}
+    )  # an accepted upload is remuxed, not analysed
+    media = django_settings.MEDIA_ROOT = django_settings.CONFIG.media_root
     database = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0)
     return media, database

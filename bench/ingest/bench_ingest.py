@@ -59,7 +59,7 @@ def main() -> None:
         text=True,
     )
     ingest.stdout.readline()  # "RTMP ingest listening on port ..."
-    hls_root = settings.INGEST["HLS_ROOT"]
+    hls_root = settings.CONFIG.hls_root
     publishers, first_playlist = [], []
     try:
         for stream, key in streams:
@@ -82,7 +82,7 @@ def main() -> None:
         ingest.wait(30)
 
     per_stream = 100 * cpu / wall / args.streams
-    print(f"streams: {args.streams} x 1080p30 (~6 Mbit/s each), segment {settings.INGEST['SEGMENT_SECONDS']} s")
+    print(f"streams: {args.streams} x 1080p30 (~6 Mbit/s each), segment {settings.CONFIG.hls_segment_seconds} s")
     print(f"ingest CPU per stream: {per_stream:.2f} % of one core (target <= 5 %)")
     print(
         f"  of which the ingest process (RTMP, registry): {100 * own / wall / args.streams:.2f} %, "
@@ -90,7 +90,7 @@ def main() -> None:
     )
     print(
         f"publish -> first playlist: median {statistics.median(first_playlist):.2f} s, "
-        f"max {max(first_playlist):.2f} s (target <= {settings.INGEST['SEGMENT_SECONDS'] + 0.5:.1f} s)"
+        f"max {max(first_playlist):.2f} s (target <= {settings.CONFIG.hls_segment_seconds + 0.5:.1f} s)"
     )
 
 

@@ -29,7 +29,7 @@ def _load(name: str) -> Analyzer | None:
     if analyzer_type is None:
         logger.warning("analyzer %s is unknown; skipped", name)
         return None
-    analyzer = analyzer_type(settings.MEDIA_ANALYZER["MODELS_DIR"])
+    analyzer = analyzer_type(settings.CONFIG.resolved_models_dir)
     status = analyzer.status()
     if status.state != "ready":
         logger.warning("analyzer %s disabled: %s", name, status.message)

@@ -20,7 +20,7 @@ from ai_processing.management.commands import fetch_models
 
 @pytest.fixture
 def models_dir(settings, tmp_path):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "MODELS_DIR": tmp_path / "models"}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"models_dir": tmp_path / "models"})
     return tmp_path / "models"
 
 

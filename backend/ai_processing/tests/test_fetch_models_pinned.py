@@ -32,7 +32,7 @@ PIN = fetch_models.HubFile("owner/model", COMMIT, "onnx/model.onnx", sha256(WEIG
 
 @pytest.fixture
 def models_dir(settings, tmp_path):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "MODELS_DIR": tmp_path / "models"}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"models_dir": tmp_path / "models"})
     return tmp_path / "models"
 
 

@@ -159,7 +159,7 @@ def test_realtime_analysis_behind_live_gives_way_in_steps_before_skipping(
     sent = []
     monkeypatch.setattr(services, "broadcast", lambda stream_id, message: sent.append(message))
 
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "REALTIME_LAG_BOUND_S": 10.0}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"realtime_lag_bound_s": 10.0})
     monkeypatch.setattr(type(analyzer_get("visual")), "optional", True)  # faces' model is not installed here
     stream_update(stream=stream, enabled_analyzers=["visual", "logos"])
     segment = make_segment(stream, segment_file, seq=3, age_s=behind_s)

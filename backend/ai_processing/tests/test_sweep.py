@@ -277,13 +277,12 @@ def test_a_sweep_pass_fails_an_upload_whose_remux_was_lost(stream, settings, tmp
     from streaming.models import Stream
     from streaming.uploads import INTERRUPTED, upload_path, uploads_dir
 
-    settings.MEDIA_ROOT = tmp_path
-    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
-    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_stall_s": 600.0})
+    settings.CONFIG = settings.CONFIG.model_copy(update={"data_dir": tmp_path, "upload_stall_s": 600.0})
+    settings.MEDIA_ROOT = settings.CONFIG.media_root
     uploads_dir().mkdir(parents=True)
     upload_path(stream.pk).write_bytes(b"video")
-    (tmp_path / "streams" / str(stream.pk)).mkdir(parents=True)
-    (tmp_path / "streams" / str(stream.pk) / "seg_000000.ts").write_bytes(b"partial")
+    (settings.CONFIG.hls_root / str(stream.pk)).mkdir(parents=True)
+    (settings.CONFIG.hls_root / str(stream.pk) / "seg_000000.ts").write_bytes(b"partial")
     Stream.objects.filter(pk=stream.pk).update(
         status="processing", upload_progress=0.3, updated_at=timezone.now() - timedelta(seconds=601)
     )
@@ -292,4 +291,4 @@ def test_a_sweep_pass_fails_an_upload_whose_remux_was_lost(stream, settings, tmp
 
     stream.refresh_from_db()
     assert (stream.status, stream.status_reason) == ("failed", INTERRUPTED)
-    assert not upload_path(stream.pk).exists() and not (tmp_path / "streams" / str(stream.pk)).exists()
+    assert not upload_path(stream.pk).exists() and not (settings.CONFIG.hls_root / str(stream.pk)).exists()

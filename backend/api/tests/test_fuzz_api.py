@@ -174,9 +174,8 @@ def check_video_upload(fixture: Fixture, content: bytes, name: str = "clip.mp4")
 def media(settings, tmp_path):
     from ai_processing.dispatch import pool_drain
 
-    settings.MEDIA_ROOT = tmp_path
-    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "ANALYZERS": []}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"data_dir": tmp_path, "analyzers": []})
+    settings.MEDIA_ROOT = settings.CONFIG.media_root
     yield
     pool_drain()  # accepted uploads remux in the background (embedded mode): done before the database goes
 

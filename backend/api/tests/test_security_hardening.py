@@ -143,10 +143,9 @@ async def test_an_expired_token_does_not_open_the_live_socket(user, settings):
 
 @pytest.fixture
 def quotas(settings):
-    settings.MEDIA_ANALYZER = {
-        **settings.MEDIA_ANALYZER,
-        "QUOTAS": {"streams": 2, "brands": 2, "brand_images": 1, "alert_rules": 1},
-    }
+    settings.CONFIG = settings.CONFIG.model_copy(
+        update={"quota_streams": 2, "quota_brands": 2, "quota_brand_images": 1, "quota_alert_rules": 1}
+    )
 
 
 def _assert_quota_refused(response, what: str):

@@ -103,9 +103,9 @@ def test_delete_removes_the_stream(api, stream):
 
 @pytest.fixture
 def hls_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "media" / "streams"}
-    return settings.INGEST["HLS_ROOT"]
+    settings.CONFIG = settings.CONFIG.model_copy(update={"data_dir": tmp_path})
+    settings.MEDIA_ROOT = settings.CONFIG.media_root
+    return settings.CONFIG.hls_root
 
 
 def test_delete_removes_the_streams_hls_directory(api, stream, hls_root, django_capture_on_commit_callbacks):

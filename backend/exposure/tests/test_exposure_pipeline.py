@@ -80,7 +80,7 @@ def test_scripted_logos_give_screen_time_share_position_and_alerts(
 ):
     """In services mode the webhook goes through a real Celery worker."""
     settings.MEDIA_ROOT = tmp_path
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": True}  # the receiver is local
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_private_hosts": True})  # the receiver is local
     url, received, arrived = webhook_receiver
     brands = {}
     for slug in SCRIPT:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def local_receivers(settings):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": True}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_private_hosts": True})
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_an_unreachable_receiver_fails_after_the_last_attempt(stream, user):
 
 
 def test_by_default_a_webhook_to_a_private_address_is_refused_not_sent(flaky_receiver, stream, user, settings):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_private_hosts": False})
     delivery = delivery_to(flaky_receiver, stream, user)
 
     assert delivery_attempt(delivery.pk) == "failed"
@@ -124,7 +124,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(recording_receiver,
 
     from exposure import webhooks
 
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_private_hosts": False})
     monkeypatch.setattr(webhooks, "_is_public", lambda ip: str(ip) == "127.0.0.3")  # stands for a public address
     port, _, hosts = recording_receiver
     delivery = delivery_to(f"http://hooks.example:{port}/hook", stream, user)
@@ -221,7 +221,7 @@ def test_ipv6_addresses_that_embed_an_ipv4_are_judged_by_it(address, public):
 def test_a_name_resolving_to_nat64_of_a_private_address_is_refused(stream, user, monkeypatch, settings):
     import socket
 
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "WEBHOOK_PRIVATE_HOSTS": False}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"webhook_private_hosts": False})
     monkeypatch.setattr(
         socket,
         "getaddrinfo",

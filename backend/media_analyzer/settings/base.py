@@ -197,31 +197,6 @@ SPECTACULAR_SETTINGS = {
 
 # --- the pipeline
 API_TOKEN_TTL_HOURS = CONFIG.token_ttl_hours
-MEDIA_ANALYZER = {
-    "ANALYZERS": CONFIG.analyzers,
-    "MODELS_DIR": CONFIG.resolved_models_dir,
-    "UPLOAD_MAX_BYTES": CONFIG.upload_max_bytes,
-    "IMAGE_MAX_BYTES": CONFIG.image_max_bytes,
-    "WEBHOOK_PRIVATE_HOSTS": CONFIG.webhook_private_hosts,
-    "REALTIME_LAG_BOUND_S": CONFIG.realtime_lag_bound_s,
-    "SCENE_LABELS": CONFIG.scene_labels,
-    "POOL_THREADS": CONFIG.analysis_threads,
-    "QUOTAS": {
-        "streams": CONFIG.quota_streams,
-        "brands": CONFIG.quota_brands,
-        "brand_images": CONFIG.quota_brand_images,
-        "alert_rules": CONFIG.quota_alert_rules,
-    },
-}
-INGEST = {
-    "RTMP_HOST": CONFIG.rtmp_host,
-    "RTMP_PORT": CONFIG.rtmp_port,
-    "RTMP_PUBLIC_URL": CONFIG.ingest_url,
-    "IN_WEB": CONFIG.runs_ingest_in_web,
-    "SEGMENT_SECONDS": CONFIG.hls_segment_seconds,
-    "LIVE_SEGMENTS": CONFIG.hls_live_segments,
-    "RETENTION_HOURS": CONFIG.segment_retention_hours,
-    "HLS_ROOT": CONFIG.media_root / "streams",
-}
+# The pipeline's own settings are read from CONFIG (settings.CONFIG.<field>), typed, in one place.
 
 LOGGING = build_logging(CONFIG.log_format, CONFIG.log_level)

@@ -23,11 +23,11 @@ STOP_TIMEOUT_S = 30  # the longest a background loop's last query may take at st
 
 class Ingest:
     def __init__(self, limits: RtmpLimits = RtmpLimits()) -> None:
-        ingest = settings.INGEST
-        self.host, self.port = ingest["RTMP_HOST"], ingest["RTMP_PORT"]
-        self.sessions = IngestSessions(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["SEGMENT_SECONDS"])
+        config = settings.CONFIG
+        self.host, self.port = config.rtmp_host, config.rtmp_port
+        self.sessions = IngestSessions(config.hls_root, settings.MEDIA_ROOT, config.hls_segment_seconds)
         self.rtmp = RtmpServer(self.sessions.authorize, limits)
-        self.watcher = PlaylistWatcher(ingest["HLS_ROOT"], settings.MEDIA_ROOT, ingest["RETENTION_HOURS"])
+        self.watcher = PlaylistWatcher(config.hls_root, settings.MEDIA_ROOT, config.segment_retention_hours)
 
     async def start(self) -> int:
         """Returns the RTMP port (useful when RTMP_PORT=0)."""
@@ -47,7 +47,7 @@ class Ingest:
         return self.port
 
     async def _expire_segments_hourly(self) -> None:
-        hours = settings.INGEST["RETENTION_HOURS"]
+        hours = settings.CONFIG.segment_retention_hours
         while True:
             try:
                 expired = await sync_to_async(segment_files_expire, thread_sensitive=False)(older_than_hours=hours)

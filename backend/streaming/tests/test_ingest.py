@@ -29,9 +29,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
 @pytest.fixture
 def live(settings, tmp_path, analysis_workers):
-    settings.MEDIA_ROOT = tmp_path
-    settings.INGEST = {**settings.INGEST, "RTMP_PORT": 0, "HLS_ROOT": tmp_path / "streams"}
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "ANALYZERS": ["visual"]}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"rtmp_port": 0, "data_dir": tmp_path, "analyzers": ["visual"]})
+    settings.MEDIA_ROOT = settings.CONFIG.media_root
     live = start_live_ingest(RtmpLimits(idle_timeout_s=2.0, publish_timeout_s=3.0, handshake_timeout_s=2.0))
     yield live
     stop_live_ingest(live)
@@ -50,7 +49,7 @@ def is_state(status):
 
 
 def assert_registered_exactly_once(stream, settings):
-    playlist = newest_playlist(settings.INGEST["HLS_ROOT"] / str(stream.id))
+    playlist = newest_playlist(settings.CONFIG.hls_root / str(stream.id))
     text = playlist.read_text()
     assert text.rstrip().endswith("#EXT-X-ENDLIST")
     listed = [entry.seq for entry in playlist_entries(text)]
@@ -110,7 +109,7 @@ def test_a_bad_key_is_refused_and_writes_nothing(live, make_stream, settings):
 
     assert publisher.wait(20) != 0
     assert "invalid stream key" in publisher.stderr.read()
-    assert not any(settings.INGEST["HLS_ROOT"].glob("*/*"))
+    assert not any(settings.CONFIG.hls_root.glob("*/*"))
 
 
 def test_a_second_publisher_on_a_live_key_is_refused(live, make_stream):
@@ -298,7 +297,7 @@ def test_republish_starts_a_new_session_and_keeps_earlier_segments(live, make_st
     seqs = list(MediaSegment.objects.filter(stream=stream).order_by("seq").values_list("seq", "start_pts"))
     assert [seq for seq, _ in seqs] == list(range(len(seqs)))
     assert all(b[1] > a[1] for a, b in zip(seqs, seqs[1:]))  # stream time keeps going
-    assert len(list((settings.INGEST["HLS_ROOT"] / str(stream.id)).glob("live-*.m3u8"))) == 2
+    assert len(list((settings.CONFIG.hls_root / str(stream.id)).glob("live-*.m3u8"))) == 2
 
 
 def test_a_restarted_watcher_registers_what_it_missed_without_duplicates(live, make_stream, settings):

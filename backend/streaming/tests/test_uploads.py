@@ -17,9 +17,9 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 @pytest.fixture
 def media(settings, tmp_path, analysis_workers):
-    settings.MEDIA_ROOT = tmp_path
-    settings.INGEST = {**settings.INGEST, "HLS_ROOT": tmp_path / "streams"}
-    return tmp_path
+    settings.CONFIG = settings.CONFIG.model_copy(update={"data_dir": tmp_path})
+    settings.MEDIA_ROOT = settings.CONFIG.media_root  # so segments and HLS share it, as they run
+    return settings.MEDIA_ROOT
 
 
 def encode(path, *codec_args, seconds=5):
@@ -192,7 +192,7 @@ def test_retention_deletes_old_media_and_keeps_rows_and_results(api, media, tmp_
 
 
 def test_an_oversize_upload_is_refused_by_its_length_before_it_is_read(api, media, settings):
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "UPLOAD_MAX_BYTES": 4096}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_max_bytes": 4096})
 
     response = post(api, "big.mp4", b"\0" * 20_000)
 
@@ -208,7 +208,7 @@ def test_a_body_without_a_length_is_cut_off_once_it_passes_the_limit(settings):
     from api.errors import PayloadTooLarge
     from api.uploads import SizeLimitedUpload
 
-    settings.MEDIA_ANALYZER = {**settings.MEDIA_ANALYZER, "UPLOAD_MAX_BYTES": 4096}
+    settings.CONFIG = settings.CONFIG.model_copy(update={"upload_max_bytes": 4096})
     handler = SizeLimitedUpload(RequestFactory().post("/api/uploads/"))
     handler.handle_raw_input(None, {}, 0, b"boundary")
     handler.new_file("file", "big.mp4", "video/mp4", None)

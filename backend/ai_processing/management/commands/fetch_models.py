@@ -229,7 +229,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, offline: bool, only: list[str] | None, hub_url: str, **options):
-        models_dir: Path = settings.MEDIA_ANALYZER["MODELS_DIR"]
+        models_dir: Path = settings.CONFIG.resolved_models_dir
         models_dir.mkdir(parents=True, exist_ok=True)
         failed = []
         for name in only or MODELS:
