@@ -6,57 +6,8 @@ import { AlertCondition, AlertRule, Api, Brand } from '../../core/api';
 @Component({
   selector: 'app-alert-rules',
   imports: [FormsModule],
-  template: `
-    <section aria-labelledby="alerts-title">
-      <h2 id="alerts-title">Alerts</h2>
-      @if (rules().length) {
-        <ul class="rules">
-          @for (r of rules(); track r.id) {
-            <li>
-              <strong>{{ r.name }}</strong>: {{ r.brand_name }}
-              {{ r.condition === 'appears' ? 'appears' : 'on screen over ' + r.seconds + ' s' }}
-              {{ r.stream ? '(this stream)' : '(every stream)' }} · fired {{ r.fired }}×
-              @if (r.webhook_url) { · webhook }
-              <button type="button" (click)="remove(r)" [attr.aria-label]="'Delete alert ' + r.name">Delete</button>
-            </li>
-          }
-        </ul>
-      }
-      <form (ngSubmit)="create()" class="new">
-        <label>Name <input name="name" required [(ngModel)]="name" /></label>
-        <label>Brand
-          <select name="brand" required [(ngModel)]="brandId">
-            @for (b of brands(); track b.id) { <option [ngValue]="b.id">{{ b.name }}</option> }
-          </select>
-        </label>
-        <label>When
-          <select name="condition" [(ngModel)]="condition">
-            <option value="appears">it appears</option>
-            <option value="on_screen_for">it stays on screen over</option>
-          </select>
-        </label>
-        @if (condition === 'on_screen_for') {
-          <label>Seconds <input name="seconds" type="number" min="1" [(ngModel)]="seconds" /></label>
-        }
-        <label>Webhook URL <input name="webhook" type="url" placeholder="https://…" [(ngModel)]="webhookUrl" /></label>
-        <button type="submit" [disabled]="!name || brandId === null">Add alert</button>
-      </form>
-      @if (secret(); as s) {
-        <p role="status">Webhook signing secret, shown once: <code>{{ s }}</code>. Each POST carries
-          <code>X-Media-Analyzer-Signature: sha256=HMAC(secret, timestamp + "." + body)</code>.</p>
-      }
-      @if (error(); as e) { <p role="alert" class="error">{{ e }}</p> }
-    </section>
-  `,
-  styles: `
-    section { background: var(--panel); border-radius: 8px; padding: 0.75rem; margin-bottom: 0.75rem; }
-    h2 { font-size: 1rem; margin: 0 0 0.5rem; }
-    .rules { padding-left: 1rem; }
-    .rules button { margin-left: 0.5rem; }
-    .new { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: end; }
-    .error { color: var(--danger); }
-    code { word-break: break-all; }
-  `,
+  templateUrl: './alert-rules.html',
+  styleUrl: './alert-rules.css',
 })
 export class AlertRules implements OnInit {
   readonly streamId = input.required<string>();

@@ -1,3 +1,4 @@
+import { DecimalPipe } from '@angular/common';
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
@@ -12,7 +13,7 @@ import { localInputValue, momentAt } from './moment';
  * and corrections: "not this brand" on an appearance, "missed here" at a moment. */
 @Component({
   selector: 'app-exposure-report-page',
-  imports: [FormsModule, RouterLink, AlertRules],
+  imports: [DecimalPipe, FormsModule, RouterLink, AlertRules],
   templateUrl: './exposure-report-page.html',
   styleUrl: './exposure-report-page.css',
 })

@@ -1,3 +1,4 @@
+import { DecimalPipe } from '@angular/common';
 import {
   AfterViewInit,
   Component,
@@ -46,6 +47,7 @@ declare global {
  * plus its offset, and the overlay draws the newest result at or before that instant. */
 @Component({
   selector: 'app-stream-player',
+  imports: [DecimalPipe],
   templateUrl: './stream-player.html',
   styleUrl: './stream-player.css',
 })

@@ -11,31 +11,8 @@ export const POLL_MS = 1000;
 @Component({
   selector: 'app-upload-page',
   imports: [RouterLink],
-  template: `
-    <h1>Upload a video</h1>
-    <p class="hint">MP4, MOV or MKV with H.264 video. It is analysed in batch mode, every segment.</p>
-    <label for="video-file">Video file</label>
-    <input #video id="video-file" type="file" accept="video/mp4,video/quicktime,video/x-matroska,.mkv"
-           (change)="upload(video.files?.[0])" [disabled]="busy()" />
-    @if (progress() !== null) {
-      <progress max="100" [value]="progress()" aria-label="Upload progress">{{ progress() }}%</progress>
-    }
-    @if (error(); as message) { <p class="error" role="alert">{{ message }}</p> }
-    @if (created(); as stream) {
-      @if (stream.status === 'processing') {
-        <p role="status">Uploaded; preparing its segments…</p>
-        <progress max="100" [value]="percent(stream)" aria-label="Processing progress">{{ percent(stream) }}%</progress>
-      } @else if (stream.status === 'failed') {
-        <p class="error" role="alert">“{{ stream.name }}” could not be processed: {{ stream.status_reason }}</p>
-      } @else {
-        <p role="status">Ready. <a [routerLink]="['/streams', stream.id]">Open “{{ stream.name }}”</a> to see its results.</p>
-      }
-    }
-  `,
-  styles: `
-    progress { display: block; width: 100%; max-width: 30rem; margin: 1rem 0; }
-    .hint { color: var(--muted); } .error { color: var(--danger); }
-  `,
+  templateUrl: './upload-page.html',
+  styleUrl: './upload-page.css',
 })
 export class UploadPage {
   private readonly http = inject(HttpClient);
