@@ -26,9 +26,11 @@ class AiProcessingConfig(AppConfig):
 
     def _analyzers_check(self) -> None:
         from ai_processing.analyzers.registry import analyzer_types
+        from ai_processing.analyzers.settings import analyzer_settings_validated
         from media_analyzer.config import ConfigError
 
         known = analyzer_types()
         unknown = [name for name in settings.CONFIG.analyzers if name not in known]
         if unknown:
             raise ConfigError(f"ANALYZERS: unknown analyzer {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        analyzer_settings_validated(settings.CONFIG.analyzer_settings)

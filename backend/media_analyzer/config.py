@@ -84,6 +84,9 @@ class Config(BaseModel):
     quota_brands: int = Field(default=200, title="QUOTA_BRANDS", ge=0)
     quota_brand_images: int = Field(default=3, title="QUOTA_BRAND_IMAGES", ge=0)
     quota_alert_rules: int = Field(default=100, title="QUOTA_ALERT_RULES", ge=0)
+    # ANALYZER_<KEY>_<FIELD> variables, by analyzer key and field, as given: each analyzer's
+    # settings class validates its own at start-up (ai_processing.analyzers.settings).
+    analyzer_settings: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("database_url", "redis_url", "celery_broker_url")
     @classmethod
@@ -145,6 +148,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         if value is None or value == "":
             continue
         raw[name] = [item.strip() for item in value.split(",") if item.strip()] if name in _LIST_FIELDS else value
+    raw["analyzer_settings"] = _analyzer_settings(environ)
     try:
         config = Config(**raw)
     except ValidationError as exc:
@@ -155,6 +159,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{variable}={shown}: {error['msg']}") from None
     _check_combinations(config, environ)
     return config
+
+
+ANALYZER_PREFIX = "ANALYZER_"
+
+
+def _analyzer_settings(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """ANALYZER_LOGOS_MIN_PROBABILITY=0.85 -> {"logos": {"min_probability": "0.85"}} (keys have no "_")."""
+    found: dict[str, dict[str, str]] = {}
+    for variable, value in environ.items():
+        if variable.startswith(ANALYZER_PREFIX) and value != "":
+            key, _, name = variable[len(ANALYZER_PREFIX) :].partition("_")
+            found.setdefault(key.lower(), {})[name.lower()] = value
+    return found
 
 
 def _check_combinations(config: Config, environ: Mapping[str, str]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,17 @@ class AnalyzerStatus:
     message: str = ""
 
 
+class AnalyzerSettings(BaseModel):
+    """An analyzer's tunables. Each field is ANALYZER_<KEY>_<FIELD> in the environment
+    (ANALYZER_LOGOS_MIN_PROBABILITY), validated once at start-up; a plug-in subclasses this
+    with its own fields and defaults, each with a description for docs/configuration.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class Analyzer(ABC):
     key: ClassVar[str]
+    Settings: ClassVar[type[AnalyzerSettings]] = AnalyzerSettings
     # The Finding.kind values it produces. A `Kind` declares the label and colour the dashboard
     # shows; a plain key names a kind another plug-in declares (or one shown with defaults).
     kinds: ClassVar[tuple[Kind | str, ...]]
@@ -162,8 +172,9 @@ class Analyzer(ABC):
     # the other analyzers of the chunk beside it on threads of their own.
     reads_context: ClassVar[bool] = False
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, settings: AnalyzerSettings | None = None) -> None:
         self.models_dir = models_dir
+        self.settings = self.Settings() if settings is None else settings
 
     def status(self) -> AnalyzerStatus:
         missing = [name for name in self.weights if not (self.models_dir / name).is_file()]

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from ai_processing.analyzers.base import Analyzer
 from ai_processing.analyzers.registry import analyzer_types
+from ai_processing.analyzers.settings import analyzer_settings
 
 logger = logging.getLogger(__name__)
 _loaded: dict[str, Analyzer | None] = {}
@@ -29,7 +30,7 @@ def _load(name: str) -> Analyzer | None:
     if analyzer_type is None:
         logger.warning("analyzer %s is unknown; skipped", name)
         return None
-    analyzer = analyzer_type(settings.CONFIG.resolved_models_dir)
+    analyzer = analyzer_type(settings.CONFIG.resolved_models_dir, analyzer_settings()[name])
     status = analyzer.status()
     if status.state != "ready":
         logger.warning("analyzer %s disabled: %s", name, status.message)

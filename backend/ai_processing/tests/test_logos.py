@@ -196,6 +196,18 @@ def test_a_reference_gives_the_same_template_whatever_was_built_before():
     assert np.array_equal(first.colours, again.colours)
 
 
+def test_the_bar_a_finding_needs_is_the_analyzers_setting(logos):
+    frame = Frame(0.0, scene(np.random.default_rng(5), "shell", width=150).image)
+    context = references("shell", version=3)
+    [found] = logos.analyze([frame], context)
+    sure = max(finding.confidence for finding in found)
+    stricter = LogosAnalyzer(None, LogosAnalyzer.Settings(min_probability=sure + 0.001, doubted_min_probability=1.0))
+    stricter.load()
+
+    assert [finding.label for finding in found] == ["shell"] and sure < 0.999
+    assert stricter.analyze([frame], context) == [[]]
+
+
 def test_an_unreadable_or_empty_reference_is_ignored(logos):
     blank = np.full((64, 64, 3), 255, np.uint8)
     context = Context(

@@ -142,8 +142,22 @@ def test_every_variable_is_documented():
     from media_analyzer.config import Config
 
     reference = (BACKEND.parent / "docs" / "configuration.md").read_text()
-    missing = [field.title for field in Config.model_fields.values() if f"`{field.title}`" not in reference]
+    missing = [
+        field.title for field in Config.model_fields.values() if field.title and f"`{field.title}`" not in reference
+    ]
     assert missing == []
+
+
+def test_every_analyzer_setting_is_documented():
+    from ai_processing.analyzers.registry import analyzer_types
+
+    reference = (BACKEND.parent / "docs" / "configuration.md").read_text()
+    variables = [
+        f"ANALYZER_{key.upper()}_{name.upper()}"
+        for key, analyzer in analyzer_types().items()
+        for name in analyzer.Settings.model_fields
+    ]
+    assert variables and [variable for variable in variables if f"`{variable}`" not in reference] == []
 
 
 def test_production_logs_are_json_with_cloud_logging_fields():

@@ -11,8 +11,18 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+from pydantic import Field
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerStatus, Box, Context, Finding, Frame
+from ai_processing.analyzers.base import (
+    NO_CONTEXT,
+    Analyzer,
+    AnalyzerSettings,
+    AnalyzerStatus,
+    Box,
+    Context,
+    Finding,
+    Frame,
+)
 
 logger = logging.getLogger(__name__)
 KEY = "cloud"
@@ -25,6 +35,11 @@ class CloudVisionAnalyzer(Analyzer):
     key = KEY
     kinds = ("logo", "object")  # declared by the logos and objects plug-ins
     realtime = False
+
+    class Settings(AnalyzerSettings):
+        timeout_s: float = Field(TIMEOUT_S, gt=0, le=600, description="seconds one Vision API request may take")
+
+    settings: Settings
 
     def status(self) -> AnalyzerStatus:
         if importlib.util.find_spec("google.cloud.vision") is None:
@@ -49,7 +64,7 @@ class CloudVisionAnalyzer(Analyzer):
         for start in range(0, len(frames), MAX_IMAGES_PER_REQUEST):
             batch = frames[start : start + MAX_IMAGES_PER_REQUEST]
             response = self.client.batch_annotate_images(
-                requests=[self._request(f.image) for f in batch], timeout=TIMEOUT_S
+                requests=[self._request(f.image) for f in batch], timeout=self.settings.timeout_s
             )
             found.extend(_findings(answer, frame.image.shape) for answer, frame in zip(response.responses, batch))
         return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from pydantic import Field
 
 from ai_processing.analyzers.base import Finding, Kind
 from ai_processing.analyzers.plugins.objects import ObjectsAnalyzer
@@ -20,7 +21,9 @@ class FacesAnalyzer(ObjectsAnalyzer):
     kinds = (Kind("face", "Faces", "#facc15"),)
     weights = ("faces.onnx",)
     kind = "face"
-    confidence = 0.3
+
+    class Settings(ObjectsAnalyzer.Settings):
+        confidence: float = Field(0.3, ge=0, le=1, description="a face's lowest score")
 
     def _detect(self, image: np.ndarray) -> list[Finding]:
         return [replace(found, label="face") for found in super()._detect(image) if found.label in FACE_CLASSES]

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from pydantic import Field
 
 from ai_processing.analyzers.base import (
     LOGOS_BEFORE_MAX_GAP_S,
     NO_CONTEXT,
     Analyzer,
+    AnalyzerSettings,
     Box,
     Context,
     CorrectedLogo,
@@ -98,6 +100,19 @@ class LogosAnalyzer(Analyzer):
     kinds = (Kind("logo", "Logos", "#f472b6"),)
     reads_context = True  # the stored verifiers, reference images and corrections
 
+    class Settings(AnalyzerSettings):
+        min_probability: float = Field(
+            MIN_PROBABILITY, ge=0, le=1, description="the brand verifier's probability a finding needs"
+        )
+        doubted_min_probability: float = Field(
+            DOUBTED_MIN_PROBABILITY,
+            ge=0,
+            le=1,
+            description="a doubted finding's, confirmed by the same brand close by in the frame before",
+        )
+
+    settings: Settings
+
     def load(self) -> None:
         self._templates: OrderedDict[str, tuple[LogoTemplate, np.ndarray] | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -135,9 +150,11 @@ class LogosAnalyzer(Analyzer):
             correction = why.get("correction", {}).get("kind")
             if correction == NEGATIVE:
                 rejected.append(proposal)
-            elif probability >= MIN_PROBABILITY and (proposal.score >= MIN_PROPOSAL or correction == POSITIVE):
+            elif probability >= self.settings.min_probability and (
+                proposal.score >= MIN_PROPOSAL or correction == POSITIVE
+            ):
                 judged.append((probability, proposal, why))
-            elif probability >= DOUBTED_MIN_PROBABILITY and proposal.score >= MIN_PROPOSAL:
+            elif probability >= self.settings.doubted_min_probability and proposal.score >= MIN_PROPOSAL:
                 doubted.append((probability, proposal, why))
         # "Not this brand" is about a place: the same region seen in another colour box (its
         # mask, so its features, a little different) is rejected with it.

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
+from pydantic import Field
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, Box, Context, Finding, Frame, Kind
+from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerSettings, Box, Context, Finding, Frame, Kind
 from ai_processing.analyzers.onnx import onnx_session
 
 KEY = "objects"
@@ -22,9 +23,13 @@ class ObjectsAnalyzer(Analyzer):
     key = KEY
     kinds = (Kind("object", "Objects", "#22d3ee"),)
     weights = ("yolo11n.onnx",)
-    confidence = 0.25
-    iou = 0.45
     kind = "object"
+
+    class Settings(AnalyzerSettings):
+        confidence: float = Field(0.25, ge=0, le=1, description="a detection's lowest class score")
+        iou: float = Field(0.45, gt=0, le=1, description="overlap above which the weaker of two boxes goes (NMS)")
+
+    settings: Settings
 
     def load(self) -> None:
         self.session = onnx_session(self.models_dir / self.weights[0])
@@ -46,14 +51,14 @@ class ObjectsAnalyzer(Analyzer):
         scores = output[:, 4:]
         classes = scores.argmax(1)
         confidences = scores[np.arange(len(scores)), classes]
-        keep = confidences >= self.confidence
+        keep = confidences >= self.settings.confidence
         boxes, classes, confidences = output[keep, :4], classes[keep], confidences[keep]
         xyxy = np.concatenate([boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], axis=1)
         xyxy = (xyxy - np.array([pad[1], pad[0], pad[1], pad[0]])) / scale
         height, width = image.shape[:2]
         xyxy = np.clip(xyxy, 0, [width, height, width, height])
         findings = []
-        for index in nms_per_class(xyxy, confidences, classes, self.iou):
+        for index in nms_per_class(xyxy, confidences, classes, self.settings.iou):
             x1, y1, x2, y2 = xyxy[index]
             label = self.names.get(int(classes[index]), str(int(classes[index])))
             box = Box(x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)

@@ -7,8 +7,19 @@ import importlib.util
 from collections.abc import Sequence
 
 import numpy as np
+from pydantic import Field
 
-from ai_processing.analyzers.base import NO_CONTEXT, Analyzer, AnalyzerStatus, Box, Context, Finding, Frame, Kind
+from ai_processing.analyzers.base import (
+    NO_CONTEXT,
+    Analyzer,
+    AnalyzerSettings,
+    AnalyzerStatus,
+    Box,
+    Context,
+    Finding,
+    Frame,
+    Kind,
+)
 
 KEY = "text"
 MIN_CONFIDENCE = 0.6
@@ -22,6 +33,11 @@ class TextAnalyzer(Analyzer):
         Kind("brand", "Brands", "#fb923c"),
     )
     realtime = False
+
+    class Settings(AnalyzerSettings):
+        min_confidence: float = Field(MIN_CONFIDENCE, ge=0, le=1, description="a line of text's lowest score")
+
+    settings: Settings
 
     def status(self) -> AnalyzerStatus:
         if importlib.util.find_spec("rapidocr_onnxruntime") is None:
@@ -41,7 +57,7 @@ class TextAnalyzer(Analyzer):
         height, width = image.shape[:2]
         findings = []
         for corners, text, score in result or []:
-            if float(score) < MIN_CONFIDENCE or not text.strip():
+            if float(score) < self.settings.min_confidence or not text.strip():
                 continue
             xs, ys = [point[0] for point in corners], [point[1] for point in corners]
             box = Box(min(xs) / width, min(ys) / height, (max(xs) - min(xs)) / width, (max(ys) - min(ys)) / height)
