@@ -45,6 +45,12 @@ def stored_uploads(media):
     return list((media / "uploads").iterdir()) if (media / "uploads").exists() else []
 
 
+def uploads_removed(media, timeout_s=10.0) -> bool:
+    """Whether the stored uploads are gone: the job deletes its upload just after it stores
+    the stream's end (so a job that lost the stream never deletes the new holder's upload)."""
+    return until(lambda: stored_uploads(media) == [], timeout_s, interval_s=0.05)
+
+
 @pytest.fixture
 def state_messages(monkeypatch):
     """The stream.state messages the remux sends, in order."""
@@ -72,7 +78,7 @@ def test_an_upload_becomes_registered_hls_segments(api, media, tmp_path, suffix)
     stream = remuxed(response.data["id"])
     assert (stream.status, stream.processing_mode, stream.ingest_enabled) == ("ended", "batch", False)
     assert (stream.upload_progress, stream.status_reason) == (1.0, "")
-    assert stored_uploads(media) == []
+    assert uploads_removed(media), stored_uploads(media)
     segments = list(MediaSegment.objects.filter(stream=stream).order_by("seq"))
     assert [segment.seq for segment in segments] == [0, 1, 2]
     assert abs(sum(segment.duration for segment in segments) - 5.0) < 0.1
@@ -156,7 +162,7 @@ def test_a_file_cut_off_mid_stream_passes_the_checks_then_fails_with_the_reason(
     stream = remuxed(response.data["id"])
     assert stream.status == "failed" and "could not be segmented" in stream.status_reason
     assert (state_messages[-1]["status"], state_messages[-1]["status_reason"]) == ("failed", stream.status_reason)
-    assert stored_uploads(media) == []
+    assert uploads_removed(media), stored_uploads(media)
     assert MediaSegment.objects.count() == 0 and not (media / "streams" / str(stream.id)).exists()
 
 
